@@ -1,0 +1,113 @@
+"""The one generic backward pass: topological order, then the chain rule in reverse.
+
+Nothing here knows which op it is walking. A node is anything with `.parents` (a tuple of nodes) and
+`.op` (a primitive whose `.derivatives` gives the local derivative of the node with respect to each
+parent). Leaves (nodes without parents) never enter the order: they only receive gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def topological_order(root) -> list:
+    """The non-leaf nodes that `root` depends on (root included), each after all of its parents.
+
+    Iterative depth-first search with an explicit stack, so a chain 1,000,000 nodes deep works at
+    the default recursion limit. Each stack entry is a node plus the iterator over its parents
+    still to visit.
+    """
+    if not root.parents:
+        return []
+    order = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.parents and parent not in seen:
+                mark(parent)
+                push((parent, iter(parent.parents)))
+                break
+        else:
+            pop()
+            emit(node)
+    return order
+
+
+def backward(root, gradient=1.0, create_graph: bool = False) -> None:
+    """Add d(root)/d(node) * gradient to `.grad` of every node `root` depends on.
+
+    Gradients accumulate across calls, as in PyTorch. With `create_graph=True` the local
+    derivatives are computed from Values rather than floats, so every `.grad` becomes a Value
+    whose own graph can be differentiated again (higher-order derivatives).
+    """
+    order = topological_order(root)
+    # `.grad` of interior nodes is the working accumulator of this pass; what earlier passes
+    # left there is set aside and added back at the end, so every node accumulates exactly.
+    earlier = [(node, node.grad) for node in order if _nonzero(node.grad)]
+    for node, _ in earlier:
+        node.grad = 0.0
+    if create_graph:
+        gradient = _as_value(root, gradient)
+        if not order:
+            root.grad = root.grad + gradient
+            return
+        root.grad = gradient
+        _propagate_graph(order)
+    else:
+        gradient = float(gradient)
+        if not order:
+            root.grad += gradient
+            return
+        root.grad = gradient
+        _propagate(order)
+    for node, grad in earlier:
+        node.grad = grad + node.grad
+
+
+def _propagate(order: list) -> None:
+    """The first-order pass on floats: the hot loop of every training step."""
+    for node in reversed(order):
+        g = node.grad
+        parents = node.parents
+        rule = node.op.derivatives
+        if len(parents) == 2:
+            a, b = parents
+            da, db = rule if rule.__class__ is tuple else rule(node.data, a.data, b.data)
+            a.grad += g * da
+            b.grad += g * db
+        elif len(parents) == 1:
+            a = parents[0]
+            (da,) = rule if rule.__class__ is tuple else rule(node.data, a.data)
+            a.grad += g * da
+        else:
+            derivs = rule if rule.__class__ is tuple else rule(node.data, *_data(parents))
+            for p, d in zip(parents, derivs, strict=True):
+                p.grad += g * d
+
+
+def _propagate_graph(order: list) -> None:
+    """The same pass on Values: each product g * d is recorded, so gradients are differentiable."""
+    for node in reversed(order):
+        g = node.grad
+        rule = node.op.derivatives
+        derivs = rule if rule.__class__ is tuple else rule(node, *node.parents)
+        for p, d in zip(node.parents, derivs, strict=True):
+            p.grad = g * d + p.grad if _nonzero(p.grad) else g * d
+
+
+def _nonzero(grad) -> bool:
+    """True unless `grad` is the float 0.0 (a Value gradient always counts as set)."""
+    return grad.__class__ is not float or grad != 0.0
+
+
+def _data(nodes: Iterable) -> list:
+    return [n.data for n in nodes]
+
+
+def _as_value(root, gradient):
+    if isinstance(gradient, type(root)):
+        return gradient
+    return type(root)(gradient)

@@ -1,0 +1,359 @@
+"""The scalar node of the engine: `Value` and its primitive ops.
+
+Each primitive is one entry: a `Primitive` holding its name and its local-derivative rule, declared
+right above the method that computes its forward value. A rule `derivatives(out, *inputs)` returns
+d out / d input for each input. It is written with plain arithmetic (and the generic `exp`, `log`,
+... below), so the same rule runs on floats (the fast first-order backward) and on Values (the
+differentiable backward of `create_graph=True`). Every other op is a one-line composition.
+
+>>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+>>> c = a * b + a           # c = ab + a
+>>> c.backward()
+>>> a.grad, b.grad          # dc/da = b + 1, dc/db = a
+(-2.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from . import mode
+from .backward import backward as _backward
+
+_REAL = (numbers.Real, np.bool_)  # numpy registers its scalar types as numbers.Real
+_new = object.__new__
+
+
+class DomainError(ValueError):
+    """An op was given an input outside its mathematical domain, e.g. `log(-2.0)`."""
+
+
+class Primitive(str):
+    """An op: its name (what `Value.op` shows and compares equal to) plus its derivative rule.
+
+    `derivatives` is a function `(out, *inputs) -> tuple` of local derivatives, one per input, or,
+    when they are constants, the tuple itself (no call needed in the backward loop).
+    """
+
+    def __new__(cls, name: str, derivatives):
+        self = super().__new__(cls, name)
+        self.derivatives = derivatives
+        return self
+
+
+LEAF = Primitive("", ())
+
+
+class Value:
+    """A scalar that remembers how it was computed, so `backward()` can fill every gradient.
+
+    `data` is a Python float; `grad` the accumulated d(root)/d(self) (0.0 until a backward pass);
+    `op` the name of the primitive that made it ("" for a leaf); `parents` its inputs in argument
+    order (so `a + a` has two parents); `label` an optional name shown in graphs.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents")
+    __array_ufunc__ = None  # numpy defers to our reflected ops: np.float64(2) * v is a Value
+
+    def __init__(self, data, label: str = ""):
+        if data.__class__ is not float:
+            if isinstance(data, Value) or not isinstance(data, _REAL):
+                raise TypeError(
+                    "Value: data must be a real number (int, float, bool or numpy scalar), "
+                    f"got {type(data).__name__}"
+                    + (" (use .detach() to copy a Value)" if isinstance(data, Value) else "")
+                )
+            data = float(data)
+        if label.__class__ is not str:
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self.op = LEAF
+        self.parents = ()
+
+    def __repr__(self) -> str:
+        extra = f", label={self.label!r}" if self.label else ""
+        extra += f", op={str(self.op)!r}" if self.parents else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    # ---------------------------------------------------------------- primitives
+    # Addition: d(a + b)/da = 1, d(a + b)/db = 1.
+    def __add__(self, other):
+        other = other if other.__class__ is Value else _lift(other, "+")
+        return _node(self.data + other.data, ADD, (self, other))
+
+    # Multiplication: d(ab)/da = b, d(ab)/db = a.
+    def __mul__(self, other):
+        other = other if other.__class__ is Value else _lift(other, "*")
+        return _node(self.data * other.data, MUL, (self, other))
+
+    # Power, a number exponent c: d(x^c)/dx = c x^(c-1). One Primitive per exponent (cached).
+    # Power, a Value exponent: d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a.
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return _node(_power(self.data, exponent.data), POW, (self, exponent))
+        if not isinstance(exponent, _REAL):
+            return NotImplemented
+        c = float(exponent)
+        return _node(_power(self.data, c), power_op(c), (self,))
+
+    # exp: d e^x/dx = e^x, the output itself.
+    def exp(self) -> Value:
+        try:
+            return _node(math.exp(self.data), EXP, (self,))
+        except OverflowError:
+            raise OverflowError(
+                f"exp: overflow, exp({self.data!r}) is too large for a float"
+            ) from None
+
+    # log: d ln x/dx = 1/x.
+    def log(self) -> Value:
+        if self.data <= 0.0:
+            raise DomainError(f"log: input must be > 0, got {self.data!r}")
+        return _node(math.log(self.data), LOG, (self,))
+
+    # tanh: d tanh x/dx = 1 - tanh^2 x. math.tanh saturates cleanly to +-1, never overflows.
+    def tanh(self) -> Value:
+        return _node(math.tanh(self.data), TANH, (self,))
+
+    # sigmoid: d s/dx = s (1 - s). A primitive (not 1/(1+e^-x)) so it never overflows.
+    def sigmoid(self) -> Value:
+        return _node(_sigmoid(self.data), SIGMOID, (self,))
+
+    # relu: d max(x, 0)/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch).
+    def relu(self) -> Value:
+        x = self.data
+        return _node(x if x > 0.0 else 0.0, RELU, (self,))
+
+    # abs: d|x|/dx = sign x (0 at x = 0, as PyTorch).
+    def abs(self) -> Value:
+        return _node(abs(self.data), ABS, (self,))
+
+    # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
+    def softplus(self) -> Value:
+        x = self.data
+        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, (self,))
+
+    # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x.
+    def sin(self) -> Value:
+        return _node(math.sin(self.data), SIN, (self,))
+
+    def cos(self) -> Value:
+        return _node(math.cos(self.data), COS, (self,))
+
+    # ---------------------------------------------------------------- compositions
+    def __neg__(self) -> Value:  # -a = a * -1
+        return self * -1.0
+
+    def __sub__(self, other) -> Value:  # a - b = a + (-b)
+        return self + (-other if isinstance(other, Value) else -_number(other, "-"))
+
+    def __truediv__(self, other) -> Value:  # a / b = a * b^-1
+        b = other.data if isinstance(other, Value) else _number(other, "/")
+        if b == 0.0:
+            raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
+        return self * (other**-1.0 if isinstance(other, Value) else 1.0 / b)
+
+    def sqrt(self) -> Value:  # sqrt x = x^0.5
+        if self.data < 0.0:
+            raise DomainError(f"sqrt: input must be >= 0, got {self.data!r}")
+        return self**0.5
+
+    def __radd__(self, other) -> Value:
+        return _lift(other, "+") + self
+
+    def __rmul__(self, other) -> Value:
+        return _lift(other, "*") * self
+
+    def __rsub__(self, other) -> Value:
+        return _lift(other, "-") - self
+
+    def __rtruediv__(self, other) -> Value:
+        return _lift(other, "/") / self
+
+    def __rpow__(self, base) -> Value:
+        return _lift(base, "**") ** self
+
+    # ---------------------------------------------------------------- comparisons (on .data)
+    # == and hash stay identity-based so Values can key dicts and sets.
+    def __lt__(self, other) -> bool:
+        return self.data < _data(other, "<")
+
+    def __le__(self, other) -> bool:
+        return self.data <= _data(other, "<=")
+
+    def __gt__(self, other) -> bool:
+        return self.data > _data(other, ">")
+
+    def __ge__(self, other) -> bool:
+        return self.data >= _data(other, ">=")
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=1.0, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) * gradient to `.grad` of every node this Value depends on.
+
+        Gradients accumulate across calls (call `zero_grad` between steps). With
+        `create_graph=True` each `.grad` becomes a Value that can be differentiated again.
+        """
+        _backward(self, gradient, create_graph)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label): the graph behind `self` is cut off."""
+        return Value(self.data, self.label)
+
+
+def _node(data: float, op: Primitive, parents: tuple) -> Value:
+    """Make the output of an op; every primitive goes through here."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if mode.grad_enabled:
+        out.op = op
+        out.parents = parents
+    else:
+        out.op = LEAF
+        out.parents = ()
+    if mode.anomaly_enabled:
+        _check_finite(out, op, parents)
+    return out
+
+
+def _lift(x, op: str) -> Value:
+    """A Value as is; a plain number as a constant leaf; anything else is a TypeError."""
+    return x if isinstance(x, Value) else Value(_number(x, op))
+
+
+def _number(x, op: str) -> float:
+    """A plain real number as a float; anything else is a TypeError naming the op."""
+    if isinstance(x, _REAL) and not isinstance(x, Value):
+        return float(x)
+    raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} ({x!r:.60})")
+
+
+def _data(x, op: str) -> float:
+    return x.data if isinstance(x, Value) else _number(x, op)
+
+
+def _check_finite(out: Value, op: Primitive, parents: tuple) -> None:
+    inputs = ", ".join(repr(p.data) for p in parents)
+    if not math.isfinite(out.data):
+        raise FloatingPointError(f"{op}: produced {out.data!r} from inputs ({inputs})")
+    rule = op.derivatives
+    derivs = rule if rule.__class__ is tuple else rule(out.data, *(p.data for p in parents))
+    if not all(math.isfinite(d) for d in derivs):
+        raise FloatingPointError(
+            f"{op}: local derivatives {tuple(derivs)!r} at inputs ({inputs}) are not finite"
+        )
+
+
+def _power(a: float, b: float) -> float:
+    """a ** b with the domain errors named, never a complex number or a silent inf."""
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError(f"**: 0.0 cannot be raised to a negative power ({b!r})")
+    if a < 0.0 and not b.is_integer():
+        raise DomainError(f"**: negative base {a!r} to the non-integer power {b!r} is not real")
+    try:
+        return a**b
+    except OverflowError:
+        raise OverflowError(f"**: overflow, {a!r} ** {b!r} is too large for a float") from None
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so exp only ever sees a non-positive argument: no overflow at any x.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+# -------------------------------------------------------------------- generic math for the rules
+# Each works on a float or a Value, so one derivative rule serves both backward passes.
+
+
+def exp(x):
+    """e^x of a float or a Value."""
+    return x.exp() if isinstance(x, Value) else math.exp(x)
+
+
+def log(x):
+    """ln x of a float or a Value."""
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x) of a float or a Value, stable for any finite x."""
+    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
+
+
+def sin(x):
+    """sin x of a float or a Value."""
+    return x.sin() if isinstance(x, Value) else math.sin(x)
+
+
+def cos(x):
+    """cos x of a float or a Value."""
+    return x.cos() if isinstance(x, Value) else math.cos(x)
+
+
+def power(x, p):
+    """x ** p of a float or a Value; for floats 0 ** negative is inf (an infinite slope)."""
+    if isinstance(x, Value) or x != 0.0 or p >= 0.0:
+        return x**p
+    return math.inf
+
+
+def _pow_derivatives(out, a, b):
+    return b * power(a, b - 1.0), _pow_exponent_derivative(out, a)
+
+
+def _pow_exponent_derivative(out, a):
+    # a^b ln a is real only for a > 0; elsewhere PyTorch's conventions: 0 at a = 0, nan below.
+    if a > 0.0:
+        return out * log(a)
+    return 0.0 if a >= 0.0 else math.nan
+
+
+def _sign(x) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+# -------------------------------------------------------------------- the primitive table
+ADD = Primitive("+", (1.0, 1.0))
+MUL = Primitive("*", lambda out, a, b: (b, a))
+POW = Primitive("**", _pow_derivatives)
+EXP = Primitive("exp", lambda out, x: (out,))
+LOG = Primitive("log", lambda out, x: (1.0 / x,))
+TANH = Primitive("tanh", lambda out, x: (1.0 - out * out,))
+SIGMOID = Primitive("sigmoid", lambda out, x: (out * (1.0 - out),))
+RELU = Primitive("relu", lambda out, x: (1.0 if x > 0.0 else 0.0,))
+ABS = Primitive("abs", lambda out, x: (_sign(x),))
+SOFTPLUS = Primitive("softplus", lambda out, x: (sigmoid(x),))
+SIN = Primitive("sin", lambda out, x: (cos(x),))
+COS = Primitive("cos", lambda out, x: (-sin(x),))
+
+
+@functools.lru_cache(maxsize=1024)
+def power_op(c: float) -> Primitive:
+    """The primitive x ** c for one constant exponent c (named like `**2`)."""
+    return Primitive(f"**{c:g}", lambda out, x: (c * power(x, c - 1.0),))
+
+
+def zero_grad(values) -> None:
+    """Set `.grad` of every Value in `values` back to 0.0 (before the next backward pass)."""
+    for v in values:
+        v.grad = 0.0

@@ -1,0 +1,1 @@
+"""Neural networks built on the autograd engine."""

@@ -1,0 +1,46 @@
+"""Shared fixtures. Optional tools (torch, Graphviz's `dot`) skip their tests only where truly
+absent; with BACKPROP_LAB_STRICT=1 (set by .ci/run) a missing tool fails instead of skipping."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+
+import pytest
+
+STRICT = os.environ.get("BACKPROP_LAB_STRICT") == "1"
+
+
+def require_module(name: str):
+    """Import an optional module, or skip (fail under BACKPROP_LAB_STRICT=1) where it is absent."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        if STRICT:
+            pytest.fail(f"{name} is required under BACKPROP_LAB_STRICT=1 but missing: {exc}")
+        pytest.skip(f"{name} is not installed")
+
+
+def require_program(name: str, package: str) -> str:
+    """Path of an external program, or skip (fail under BACKPROP_LAB_STRICT=1) where missing."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"`{name}` not found on PATH (Debian package `{package}`)"
+        if STRICT:
+            pytest.fail(message + " and BACKPROP_LAB_STRICT=1 requires it")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def torch():
+    """The torch module, in float64 by default for exact comparisons."""
+    module = require_module("torch")
+    return module
+
+
+@pytest.fixture
+def dot() -> str:
+    """Path of Graphviz's `dot` program."""
+    return require_program("dot", "graphviz")

@@ -131,10 +131,10 @@ class Value:
     def sigmoid(self) -> Value:
         return _node(_sigmoid(self.data), SIGMOID, (self,))
 
-    # relu: d max(x, 0)/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch).
+    # relu: d max(x, 0)/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch). NaN passes through.
     def relu(self) -> Value:
         x = self.data
-        return _node(x if x > 0.0 else 0.0, RELU, (self,))
+        return _node(0.0 if x <= 0.0 else x, RELU, (self,))
 
     # abs: d|x|/dx = sign x (0 at x = 0, as PyTorch).
     def abs(self) -> Value:

@@ -1,5 +1,10 @@
-"""Neural networks built on the autograd engine: data, modules, losses, optimizers, training."""
+"""Neural networks built on the autograd engine: data, modules, losses, optimizers, training.
 
+Losses live in the submodule `nn.losses` (`mse`, `cross_entropy`, ... names too generic for the
+top level); everything else is importable from `nn` directly.
+"""
+
+from . import losses, optim, schedules
 from .data import (
     batches,
     download_mnist,
@@ -13,16 +18,41 @@ from .data import (
     standardize,
     to_values,
 )
+from .layers import MLP, Layer, Neuron
+from .module import Module
+from .optim import SGD, Adam, Optimizer
+from .plot import plot_decision_boundary, plot_history, plot_regression
+from .schedules import LinearDecay, Schedule, StepDecay
+from .train import accuracy, fit, predict
 
 __all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "LinearDecay",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "Schedule",
+    "StepDecay",
+    "accuracy",
     "batches",
     "download_mnist",
+    "fit",
     "load_mnist",
+    "losses",
     "make_circles",
     "make_curve",
     "make_ellipse",
     "make_moons",
     "make_spirals",
+    "optim",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_regression",
+    "predict",
+    "schedules",
     "split",
     "standardize",
     "to_values",

@@ -186,6 +186,10 @@ def test_relu_and_abs_have_zero_derivative_at_zero_like_torch():
         assert x.grad == 0.0
 
 
+def test_relu_propagates_nan_like_torch():
+    assert math.isnan(Value(math.nan).relu().data)
+
+
 def test_power_with_value_exponent_differentiates_both():
     a, b = Value(1.5), Value(2.5)
     c = a**b

@@ -1,0 +1,238 @@
+"""`Module`: the one place where parameters are discovered, named, saved and loaded.
+
+A module's parameters are found generically, by walking its attributes in the order they were
+set: a Value attribute is a parameter, a Module attribute is a child, and a list or tuple holds
+either. Names are dotted paths; an element of a list attribute is named after the attribute in
+the singular plus its index, so `self.layers[1].neurons[3].w[0]` is `layer1.neuron3.w0`.
+
+Checkpoints are JSON (never pickle), written atomically, and loaded all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from autograd import Value
+
+FORMAT = "backprop-lab checkpoint"
+VERSION = 1
+
+
+class Module:
+    """Base class of everything with parameters: neurons, layers, networks, your own models."""
+
+    # ------------------------------------------------------------------ discovery
+    def named_children(self) -> Iterator[tuple[str, Module | Value]]:
+        """Direct parameters and submodules with their local names, in attribute order."""
+        for attr, item in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(item, (Value, Module)) or _is_parameter_array(item):
+                yield attr, item
+            elif isinstance(item, (list, tuple)):
+                stem = attr[:-1] if attr.endswith("s") and len(attr) > 1 else attr
+                for i, element in enumerate(item):
+                    if isinstance(element, (Value, Module)) or _is_parameter_array(element):
+                        yield f"{stem}{i}", element
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named `prefix`) and every submodule below it, depth first."""
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            yield path, module
+            children = [
+                (_join(path, name), child)
+                for name, child in module.named_children()
+                if isinstance(child, Module)
+            ]
+            stack.extend(reversed(children))
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(dotted name, parameter) pairs in attribute order, depth first: for an MLP, layer by
+        layer, neuron by neuron, a neuron's weights in input order then its bias."""
+        found = []
+        stack = [("", self)]
+        while stack:
+            path, item = stack.pop()
+            if isinstance(item, Module):
+                children = [(_join(path, name), child) for name, child in item.named_children()]
+                stack.extend(reversed(children))
+            else:
+                found.append((path, item))
+        return found
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of `named_parameters()`."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (call before each backward pass)."""
+        for p in self.parameters():
+            p.grad = 0.0 if isinstance(p, Value) else None
+
+    def label_parameters(self) -> None:
+        """Give every parameter its dotted name as `label`, and every module its path, so graphs
+        of this model are readable without hand labelling. Built-in models do this themselves;
+        call it at the end of your own model's `__init__`."""
+        for path, module in self.named_modules():
+            module._path = path
+        for name, p in self.named_parameters():
+            p.label = name
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, float | list]:
+        """Parameter values by name: floats for Values, nested lists for tensors."""
+        return {name: _export(p) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Set every parameter from `state`, validating everything first.
+
+        All-or-nothing: the names must match exactly and every value must be a finite number
+        (or an array of the parameter's shape); on the first mismatch a ValueError names it and
+        the model is left unchanged.
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"load_state_dict: expected a dict, got {type(state).__name__}")
+        params = self.named_parameters()
+        expected = [name for name, _ in params]
+        missing = [n for n in expected if n not in state]
+        unexpected = [n for n in state if n not in set(expected)]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: parameter names do not match ({len(expected)} expected, "
+                f"{len(state)} given): missing {missing[:5]}, unexpected {unexpected[:5]}"
+            )
+        staged = [(p, _import(name, p, state[name])) for name, p in params]
+        for p, value in staged:
+            p.data = value
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike, *, optimizer=None, extra: dict | None = None) -> Path:
+        """Write a JSON checkpoint atomically: a crash mid-save leaves any previous file intact.
+
+        The optimizer's state (momentum buffers, Adam moments, step count) goes in too when
+        given, so training resumes exactly.
+        """
+        checkpoint = {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": type(self).__name__,
+            "parameters": self.state_dict(),
+        }
+        if optimizer is not None:
+            checkpoint["optimizer"] = optimizer.state_dict()
+        if extra is not None:
+            checkpoint["extra"] = extra
+        try:
+            text = json.dumps(checkpoint, allow_nan=False, indent=1)
+        except ValueError:
+            bad = [n for n, v in checkpoint["parameters"].items() if not _all_finite(v)]
+            raise ValueError(f"save: parameters are not finite, e.g. {bad[:3]}") from None
+        return _write_atomically(Path(path), text)
+
+    def load(self, path: str | os.PathLike, *, optimizer=None) -> dict:
+        """Load a checkpoint written by `save` into this model (and optimizer), all-or-nothing.
+
+        The file is read and every part validated before anything changes; a corrupted,
+        truncated or mismatched checkpoint raises ValueError and leaves model and optimizer as
+        they were. Returns the checkpoint's `extra` dict (empty if none).
+        """
+        path = Path(path)
+        try:
+            checkpoint = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"load: {path} is not a valid checkpoint (bad JSON: {exc})") from None
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+            raise ValueError(f"load: {path} is not a backprop-lab checkpoint")
+        if checkpoint.get("version") != VERSION:
+            raise ValueError(
+                f"load: {path} has version {checkpoint.get('version')!r}, "
+                f"this library reads version {VERSION}"
+            )
+        if checkpoint.get("model") != type(self).__name__:
+            raise ValueError(
+                f"load: {path} holds a {checkpoint.get('model')!r}, not a {type(self).__name__!r}"
+            )
+        parameters = checkpoint.get("parameters")
+        if optimizer is not None and "optimizer" not in checkpoint:
+            raise ValueError(f"load: {path} has no optimizer state")
+        before = self.state_dict()
+        self.load_state_dict(parameters)  # validates first, changes nothing on error
+        if optimizer is not None:
+            try:
+                optimizer.load_state_dict(checkpoint["optimizer"])
+            except ValueError:
+                self.load_state_dict(before)
+                raise
+        return checkpoint.get("extra", {})
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _is_parameter_array(item) -> bool:
+    """Tensor-like parameters (anything with array `.data` and a `.grad` slot)."""
+    return hasattr(item, "requires_grad") and hasattr(getattr(item, "data", None), "shape")
+
+
+def _export(p):
+    return p.data if isinstance(p, Value) else p.data.tolist()
+
+
+def _all_finite(value) -> bool:
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return math.isfinite(value)
+
+
+def _import(name: str, p, value):
+    """Validate one saved value against its parameter and convert it; raise naming the problem."""
+    if isinstance(p, Value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(
+                f"load_state_dict: {name} must be a number, got {type(value).__name__}"
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"load_state_dict: {name} is not finite ({value!r})")
+        return float(value)
+    import numpy as np
+
+    try:
+        array = np.asarray(value, dtype=p.data.dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"load_state_dict: {name} is not an array of numbers") from None
+    if array.shape != p.data.shape:
+        raise ValueError(
+            f"load_state_dict: {name} has shape {array.shape}, the model expects {p.data.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"load_state_dict: {name} has non-finite entries")
+    return array
+
+
+def _write_atomically(path: Path, text: str) -> Path:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`
+    (a rename within one file system is atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

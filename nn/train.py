@@ -1,0 +1,191 @@
+"""The training loop: `fit` a model to numpy data, with `predict` and `accuracy` helpers.
+
+>>> from nn import MLP, SGD, fit, make_moons
+>>> X, y = make_moons(40, seed=0)
+>>> model = MLP(2, [8, 1], seed=0)
+>>> history = fit(model, X, y * 2 - 1, loss="hinge", optimizer=SGD(model.parameters(), lr=0.1),
+...               epochs=3, progress=False)
+>>> sorted(history)
+['accuracy', 'epoch', 'loss', 'lr', 'seconds']
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from . import losses
+from .data import batches
+
+LOSSES: dict[str, Callable] = {
+    "mse": losses.mse,
+    "binary_cross_entropy": losses.binary_cross_entropy,
+    "bce_with_logits": losses.bce_with_logits,
+    "cross_entropy": losses.cross_entropy,
+    "hinge": losses.hinge,
+}
+# Where a single output's score separates the classes, for the accuracy metric.
+THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
+
+
+def predict(model: Callable, X) -> np.ndarray:
+    """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
+    with no_grad():
+        outputs = [model(list(row)) for row in np.asarray(X, dtype=float)]
+    return _as_array(outputs)
+
+
+def accuracy(scores, y, threshold: float = 0.0) -> float:
+    """Fraction of correct predictions.
+
+    `scores` (n, k) with k > 1: the arg-max class against integer labels `y` (or one-hot rows).
+    `scores` (n,): positive where score > threshold, against labels in {0, 1} or {-1, 1}.
+    """
+    scores, y = np.asarray(scores, dtype=float), np.asarray(y)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        labels = y.argmax(axis=1) if y.ndim == 2 else y
+        return float(np.mean(scores.argmax(axis=1) == labels))
+    return float(np.mean((scores.reshape(-1) > threshold) == (y.reshape(-1) > 0)))
+
+
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss: str | Callable = "mse",
+    optimizer=None,
+    epochs: int = 10,
+    batch_size: int | None = None,
+    validation: tuple | None = None,
+    metrics: Sequence[str] = ("accuracy",),
+    l2: float = 0.0,
+    schedule=None,
+    progress: bool = True,
+    seed: int | None = 0,
+    threshold: float | None = None,
+) -> dict[str, list]:
+    """Train `model` on rows of `X` with targets `y`; return the history, one entry per epoch.
+
+    Each epoch visits the samples in a fresh shuffled order (`batch_size=None`: one full batch;
+    `batch_size=1`: per-sample SGD), and for each batch runs forward, loss (+ `l2` * sum of
+    squared parameters), `zero_grad`, backward and `optimizer.step()`. `schedule.step()` runs
+    once per epoch. The history is a dict of lists: `epoch`, `loss`, each metric, `val_loss` and
+    `val_<metric>` with `validation=(X_val, y_val)`, `lr` and `seconds`. A NaN or infinite loss
+    stops training with FloatingPointError naming the epoch and batch.
+
+    The cyclic garbage collector is paused while training: the engine's graphs have no
+    reference cycles, so reference counting frees every step's graph and the collector would
+    only waste time walking live nodes.
+    """
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
+    loss_fn = _resolve_loss(loss)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(
+            f"fit: X must be (n, features) with one target per row, got X {X.shape} and y {y.shape}"
+        )
+    for name in metrics:
+        if name != "accuracy":
+            raise ValueError(f"fit: unknown metric {name!r} (available: 'accuracy')")
+    if optimizer is None:
+        from .optim import SGD
+
+        optimizer = SGD(model.parameters(), lr=0.1)
+    if threshold is None:
+        binary01 = set(np.unique(y).tolist()) <= {0, 1}
+        threshold = THRESHOLDS.get(loss_name, 0.5 if binary01 else 0.0)
+    size = len(X) if batch_size is None else batch_size
+    n_batches = math.ceil(len(X) / size)
+    history: dict[str, list] = {"epoch": [], "loss": []}
+    bar = _progress_bar(progress, epochs * n_batches)
+    collector_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            total, seen, outputs, targets = 0.0, 0, [], []
+            for b, (Xb, yb) in enumerate(batches(X, y, size, seed=seed, epoch=epoch - 1), 1):
+                out = [model(list(row)) for row in Xb]
+                target = yb.tolist()
+                batch_loss = loss_fn(out, target)
+                if l2:
+                    batch_loss = batch_loss + losses.l2(model.parameters(), l2)
+                if not math.isfinite(batch_loss.data):
+                    raise FloatingPointError(
+                        f"fit: the loss is {batch_loss.data} at epoch {epoch}, batch {b}; "
+                        "try a smaller learning rate, or find the op with detect_anomaly()"
+                    )
+                optimizer.zero_grad()
+                batch_loss.backward()
+                optimizer.step()
+                total += batch_loss.data * len(Xb)
+                seen += len(Xb)
+                outputs.extend(out)
+                targets.append(yb)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch, loss=f"{total / seen:.4f}", refresh=False)
+            lr = optimizer.lr
+            if schedule is not None:
+                schedule.step()
+            record = {"epoch": epoch, "loss": total / seen, "lr": lr}
+            if "accuracy" in metrics:
+                record["accuracy"] = accuracy(
+                    _as_array(outputs), np.concatenate(targets), threshold
+                )
+            if validation is not None:
+                record.update(_evaluate(model, validation, loss_fn, metrics, threshold))
+            record["seconds"] = time.perf_counter() - start
+            for key, value in record.items():
+                history.setdefault(key, []).append(value)
+    finally:
+        if collector_was_on:
+            gc.enable()
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
+    X_val, y_val = validation
+    X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
+    with no_grad():
+        out = [model(list(row)) for row in X_val]
+        result = {"val_loss": loss_fn(out, y_val.tolist()).data}
+    if "accuracy" in metrics:
+        result["val_accuracy"] = accuracy(_as_array(out), y_val, threshold)
+    return result
+
+
+def _resolve_loss(loss) -> Callable:
+    if callable(loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(
+            f"fit: unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass "
+            "a function (outputs, targets) -> Value"
+        )
+    return LOSSES[loss]
+
+
+def _as_array(outputs: list) -> np.ndarray:
+    if outputs and isinstance(outputs[0], Value):
+        return np.array([o.data for o in outputs])
+    return np.array([[o.data for o in row] for row in outputs])
+
+
+def _progress_bar(progress: bool, total: int):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # the `progress` extra is optional: train silently without it
+        return None
+    return tqdm(total=total, desc="fit", unit="batch", mininterval=0.25, leave=True)

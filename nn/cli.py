@@ -1,35 +1,171 @@
-"""The command line: `python -m nn demo` (also installed as the `backprop-lab` command)."""
+"""The command line: `python -m nn demo` (also installed as the `backprop-lab` command).
+
+`demo` trains an MLP on a 2-D toy data set with the scalar engine (micrograd's recipe by default:
+MLP(2, [16, 16, 1]), hinge loss + 1e-4 L2, SGD with a learning rate decaying from 1.0 to 0.1),
+then writes the loss curve, the decision boundary, the computation graph of one sample's loss and
+the trained model to an output folder. `expression` backpropagates through one small expression
+and prints every value and gradient.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from autograd import Value
+import numpy as np
+
+DATASETS = ("moons", "circles", "spirals", "ellipse")
+
+
+def _dataset(name: str, n: int, seed: int):
+    from nn import make_circles, make_ellipse, make_moons, make_spirals
+
+    makers = {
+        "moons": lambda: make_moons(n, noise=0.1, seed=seed),
+        "circles": lambda: make_circles(n, noise=0.05, seed=seed),
+        "spirals": lambda: make_spirals(n, classes=2, noise=0.1, seed=seed),
+        "ellipse": lambda: make_ellipse(n, seed=seed),
+    }
+    return makers[name]()
 
 
 def demo(args: argparse.Namespace) -> int:
+    """Train, then write loss curve, decision boundary, graph and checkpoint to `args.out`."""
+    from autograd import GraphvizNotFoundError, save_graph
+    from nn import MLP, SGD, LinearDecay, accuracy, fit, losses, predict, standardize
+    from nn.plot import plot_decision_boundary, plot_history
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    X, y = _dataset(args.dataset, args.samples, args.seed)
+    if args.dataset != "moons":
+        X = standardize(X)
+    labels = y * 2 - 1  # hinge loss wants labels in {-1, +1}
+    model = MLP(2, [*args.layers, 1], activation=args.activation, seed=args.seed)
+    optimizer = SGD(model.parameters(), lr=args.lr)
+    schedule = LinearDecay(optimizer, start_factor=1.0, end_factor=0.1, total_steps=args.epochs)
+    print(
+        f"Training {model} on {len(X)} {args.dataset} points: hinge loss + 1e-4 L2, SGD, "
+        f"lr {args.lr} -> {args.lr * 0.1:g}, {args.epochs} full-batch steps"
+    )
+    history = fit(
+        model,
+        X,
+        labels,
+        loss="hinge",
+        l2=1e-4,
+        optimizer=optimizer,
+        schedule=schedule,
+        epochs=args.epochs,
+        progress=not args.quiet,
+        seed=args.seed,
+    )
+    final = accuracy(predict(model, X), y)
+    print(
+        f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}, "
+        f"training accuracy {final:.1%}, {sum(history['seconds']):.1f} s"
+    )
+
+    plot_history(history, path=out / "loss.png")
+    plot_decision_boundary(
+        lambda grid: predict(model, grid),
+        X,
+        y,
+        path=out / "boundary.png",
+        title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
+    )
+    written = [out / "loss.png", out / "boundary.png"]
+
+    # One sample's loss as a graph: inputs, the network (folded per neuron) and the loss. The
+    # sample with the smallest margin, so that its gradients are not all zero.
+    from autograd import Value
+
+    i = int(np.argmin(labels * predict(model, X)))
+    xi = [Value(float(v), f"x{j}") for j, v in enumerate(X[i])]
+    sample_loss = losses.hinge(model(xi), float(labels[i]))
+    sample_loss.label = "loss"
+    sample_loss.backward()
+    for suffix in (".svg", ".png"):
+        try:
+            written.append(save_graph(sample_loss, out / f"graph{suffix}", collapse=True))
+        except GraphvizNotFoundError as exc:
+            print(f"note: {exc}", file=sys.stderr)
+            written.append(out / "graph.dot")
+            break
+    model.save(
+        out / "model.json",
+        optimizer=optimizer,
+        extra={"dataset": args.dataset, "accuracy": final, "epochs": args.epochs},
+    )
+    written.append(out / "model.json")
+    (out / "history.json").write_text(json.dumps(history, indent=1))
+    written.append(out / "history.json")
+    print("Wrote:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def expression(args: argparse.Namespace) -> int:
     """Build a small expression, backpropagate, and print every value and gradient."""
+    from autograd import Value
+
     x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
     w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
     b = Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b  # a neuron's pre-activation
-    o = n.tanh()
+    o = (x1 * w1 + x2 * w2 + b).tanh()  # a neuron: o = tanh(x1 w1 + x2 w2 + b)
     o.label = "o"
     o.backward()
     print("o = tanh(x1*w1 + x2*w2 + b)\n")
     print(f"{'value':>6} {'data':>10} {'grad do/dvalue':>16}")
     for v in (x1, x2, w1, w2, b, o):
         print(f"{v.label:>6} {v.data:>10.4f} {v.grad:>16.4f}")
-    print("\nCheck: do/dw1 = (1 - o^2) * x1 =", f"{(1 - o.data**2) * x1.data:.4f}")
+    print(f"\nCheck: do/dw1 = (1 - o^2) * x1 = {(1 - o.data**2) * x1.data:.4f}")
     return 0
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layer sizes must be like 16,16, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="backprop-lab", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="backprop-lab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("demo", help="backpropagate through a small expression (default)")
+    d = commands.add_parser(
+        "demo", help="train an MLP on a toy data set and write pictures (the default command)"
+    )
+    d.add_argument("--dataset", choices=DATASETS, default="moons")
+    d.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
+    d.add_argument(
+        "--layers",
+        type=_sizes,
+        default=[16, 16],
+        help="hidden layer sizes, comma separated (default 16,16)",
+    )
+    d.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
+    d.add_argument("--epochs", type=int, default=100, help="full-batch steps (default 100)")
+    d.add_argument("--lr", type=float, default=1.0, help="initial learning rate (default 1.0)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    commands.add_parser("expression", help="backpropagate through one small expression")
     args = parser.parse_args(argv)
+    if args.command == "expression":
+        return expression(args)
+    if args.command is None:
+        args = parser.parse_args(["demo", *(argv or [])])
     return demo(args)
 
 

@@ -221,12 +221,22 @@ def _import(name: str, p, value):
     return array
 
 
+def _new_file_mode(path: Path) -> int:
+    """The mode an ordinary new file gets (0666 less the umask), or the existing file's mode."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _write_atomically(path: Path, text: str) -> Path:
     """Write to a temporary file in the same folder, flush it to disk, then rename over `path`
     (a rename within one file system is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _new_file_mode(path))  # mkstemp's files are private (0600); be ordinary
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()

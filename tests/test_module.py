@@ -233,3 +233,10 @@ def test_saving_non_finite_parameters_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not finite"):
         model.save(tmp_path / "model.json")
     assert not (tmp_path / "model.json").exists()
+
+
+def test_checkpoint_gets_ordinary_file_permissions(tmp_path):
+    path = MLP(2, [2, 1], seed=0).save(tmp_path / "model.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

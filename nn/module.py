@@ -29,17 +29,16 @@ class Module:
 
     # ------------------------------------------------------------------ discovery
     def named_children(self) -> Iterator[tuple[str, Module | Value]]:
-        """Direct parameters and submodules with their local names, in attribute order."""
+        """Direct parameters and submodules with their local names, in attribute order; lists
+        and tuples (nested too: a matrix as a list of rows) are searched element by element."""
         for attr, item in vars(self).items():
             if attr.startswith("_"):
                 continue
-            if isinstance(item, (Value, Module)) or _is_parameter_array(item):
-                yield attr, item
-            elif isinstance(item, (list, tuple)):
+            if isinstance(item, (list, tuple)):
                 stem = attr[:-1] if attr.endswith("s") and len(attr) > 1 else attr
-                for i, element in enumerate(item):
-                    if isinstance(element, (Value, Module)) or _is_parameter_array(element):
-                        yield f"{stem}{i}", element
+                yield from _elements(stem, item)
+            elif _is_child(item):
+                yield attr, item
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (named `prefix`) and every submodule below it, depth first."""
@@ -179,6 +178,20 @@ class Module:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _is_child(item) -> bool:
+    return isinstance(item, (Value, Module)) or _is_parameter_array(item)
+
+
+def _elements(stem: str, items) -> Iterator[tuple[str, Module | Value]]:
+    """`stem0, stem1, ...` for the children in a list; `stem0.1` for row 0, column 1 of a list of
+    lists. A list without a single child (of strings, numbers) yields nothing."""
+    for i, element in enumerate(items):
+        if isinstance(element, (list, tuple)):
+            yield from _elements(f"{stem}{i}.", element)
+        elif _is_child(element):
+            yield f"{stem}{i}", element
 
 
 def _is_parameter_array(item) -> bool:

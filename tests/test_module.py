@@ -57,6 +57,17 @@ def test_custom_module_discovers_parameters_generically():
     assert len(names) == 4 * 3 + 2 * 5 + 1
 
 
+def test_parameters_in_nested_lists_are_found_row_by_row():
+    class Matrix(Module):
+        def __init__(self):
+            self.A = [[Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)]]
+            self.names = ["not", "parameters"]
+
+    names = [n for n, _ in Matrix().named_parameters()]
+    assert names == ["A0.0", "A0.1", "A1.0", "A1.1"]
+    assert [p.data for p in Matrix().parameters()] == [1.0, 2.0, 3.0, 4.0]
+
+
 def test_zero_grad_resets_all_parameters():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 2.0]).backward()

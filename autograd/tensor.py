@@ -1,0 +1,750 @@
+"""The numpy-backed `Tensor`: the engine's idea on arrays, with vector-Jacobian rules.
+
+Each primitive is one entry of the table below: a `TensorOp` holding its name, its forward function
+on arrays and one vector-Jacobian rule (VJP) per input. A rule `vjp(g, out, *inputs, *args)` turns
+the gradient `g` of the output into the gradient of one input; `args` are the op's non-tensor
+arguments (an axis, a shape, an index). Elementwise ops broadcast like numpy and their rules are
+written at the output's shape: the one generic backward loop sums each gradient back to its input's
+shape, so no rule has to know about broadcasting.
+
+A node holds its data, grad, op, parents and args (`__slots__`, no closures): dropping the last
+reference to a graph frees it by reference counting alone.
+
+>>> x = Tensor([1.0, 2.0, 3.0])
+>>> y = (x * x).sum()       # y = sum x_i^2
+>>> y.backward()
+>>> x.grad                  # dy/dx = 2x
+array([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import mode
+from .backward import topological_order
+
+_new = object.__new__
+_ndarray = np.ndarray
+_add_reduce = np.add.reduce
+_REAL = (numbers.Real, np.bool_, np.ndarray)  # what `t + x` accepts besides a Tensor
+
+
+class TensorOp(str):
+    """A tensor primitive: its name (what `Tensor.op` shows and compares equal to), its forward
+    function `forward(*arrays, *args)` and one VJP `(g, out, *arrays, *args) -> gradient` per input.
+
+    `broadcasts` marks ops whose inputs broadcast (only used to word shape errors). A forward
+    declared with `saves=True` returns `(out, saved)`: `saved` (an intermediate its VJP reuses)
+    becomes the node's last arg.
+    """
+
+    def __new__(cls, name: str, forward, *vjps, broadcasts: bool = False, saves: bool = False):
+        self = super().__new__(cls, name)
+        self.forward = forward
+        self.vjps = vjps
+        self.broadcasts = broadcasts
+        self.saves = saves
+        return self
+
+
+LEAF = ""  # the op of a leaf, as for Value
+
+
+# -------------------------------------------------------------------- helpers of the rules
+
+
+def _sigmoid(a):
+    # exp only ever sees -|a| <= 0, so nothing overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1, e) / (1 + e)
+
+
+def _relu(a):
+    # Against an array of zeros: numpy's maximum has a fast loop for two arrays, not for a scalar.
+    return np.maximum(a, np.zeros_like(a))
+
+
+def _softmax(a, axis):
+    # Shifting by the max leaves softmax unchanged and keeps every exp in (0, 1].
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(a, axis):
+    # log softmax(a) = a - logsumexp(a), with logsumexp(a) = m + log sum exp(a - m), m = max a.
+    shifted = a - a.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _cross_entropy(z, picked):
+    # Mean over the batch of -log softmax(z)[target] = logsumexp(z) - z[target], with the stable
+    # logsumexp(z) = m + log sum e^(z - m), m = max z. `picked` indexes z.flat at the targets.
+    # Per example, log sum e^(z - m) and m - z[target] are both >= 0: their sum never cancels.
+    # The gradient, (softmax(z) - onehot(target)) / batch, costs little more here than the loss
+    # alone, so it is saved for the VJP.
+    n = len(z)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=1, keepdims=True)
+    loss = (np.log(total[:, 0]) + (m[:, 0] - z.take(picked))).sum() / n
+    e /= total * n
+    e.reshape(-1)[picked] -= 1 / n
+    return loss, e
+
+
+def _expand(g, shape, axes, keepdims):
+    """The gradient of a reduction, broadcast back to the input's shape (a read-only view)."""
+    if axes is not None and not keepdims:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+def _max_vjp(g, out, a, axes, keepdims):
+    # The gradient goes to the entries equal to the max; ties share it equally (as torch.amax).
+    mask = a == _expand(out, a.shape, axes, keepdims)
+    count = mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
+    return mask * (_expand(g, a.shape, axes, keepdims) / count)
+
+
+def _pow_exponent_vjp(g, out, a, b):
+    # d a^b / db = a^b ln a; taken as 0 where a = 0 (PyTorch's convention), nan where a < 0.
+    return g * out * np.log(np.where(a == 0, 1, a))
+
+
+def _swap(x):
+    return x.swapaxes(-1, -2)
+
+
+def _matmul_vjp_a(g, out, a, b):
+    # out = a @ b: d/da = g @ b^T. 1-D operands are matrices with their extra axis squeezed away.
+    if b.ndim == 1:
+        return np.multiply.outer(g, b) if a.ndim > 1 else g * b
+    if a.ndim == 1:
+        return (b @ g[..., None])[..., 0]
+    return g @ _swap(b)
+
+
+def _matmul_vjp_b(g, out, a, b):
+    # out = a @ b: d/db = a^T @ g.
+    if a.ndim == 1:
+        return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
+    if b.ndim == 1:
+        return (_swap(a) @ g[..., None])[..., 0]
+    return _swap(a) @ g
+
+
+def _getitem_vjp(g, out, a, index):
+    grad = np.zeros_like(a)
+    if _is_basic(index):
+        grad[index] = g  # ints and slices select each entry at most once
+    else:
+        np.add.at(grad, index, g)  # an index array may repeat an entry: gradients add up
+    return grad
+
+
+def _is_basic(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (slice, numbers.Integral)) for p in parts
+    )
+
+
+def _inverse(axes):
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+# -------------------------------------------------------------------- the primitive table
+
+# Elementwise arithmetic. Inputs broadcast; each rule is written at the output's shape.
+ADD = TensorOp(
+    "+",
+    np.add,
+    lambda g, y, a, b: g,  # d(a + b)/da = 1
+    lambda g, y, a, b: g,  # d(a + b)/db = 1
+    broadcasts=True,
+)
+SUB = TensorOp(
+    "-",
+    np.subtract,
+    lambda g, y, a, b: g,  # d(a - b)/da = 1
+    lambda g, y, a, b: -g,  # d(a - b)/db = -1
+    broadcasts=True,
+)
+MUL = TensorOp(
+    "*",
+    np.multiply,
+    lambda g, y, a, b: g * b,  # d(ab)/da = b
+    lambda g, y, a, b: g * a,  # d(ab)/db = a
+    broadcasts=True,
+)
+DIV = TensorOp(
+    "/",
+    np.divide,
+    lambda g, y, a, b: g / b,  # d(a/b)/da = 1/b
+    lambda g, y, a, b: -g * y / b,  # d(a/b)/db = -a/b^2 = -(a/b)/b
+    broadcasts=True,
+)
+POW = TensorOp(
+    "**",
+    np.power,
+    lambda g, y, a, b: g * b * a ** (b - 1),  # d a^b/da = b a^(b-1)
+    _pow_exponent_vjp,  # d a^b/db = a^b ln a
+    broadcasts=True,
+)
+NEG = TensorOp("neg", np.negative, lambda g, y, a: -g)
+
+# Elementwise functions.
+EXP = TensorOp("exp", np.exp, lambda g, y, a: g * y)  # d e^a/da = e^a
+LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
+TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
+SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
+RELU = TensorOp("relu", _relu, lambda g, y, a: g * (a > 0))  # d relu/da = 1 if a > 0 else 0
+
+# Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
+SUM = TensorOp(
+    "sum",
+    lambda a, axes, keepdims: a.sum(axis=axes, keepdims=keepdims),
+    lambda g, y, a, axes, keepdims: _expand(g, a.shape, axes, keepdims),  # copy g to each entry
+)
+MAX = TensorOp(
+    "max",
+    lambda a, axes, keepdims: a.max(axis=axes, keepdims=keepdims),
+    _max_vjp,  # g to the argmax entries
+)
+
+# Shape and indexing: the gradient is moved back to where each entry came from.
+RESHAPE = TensorOp(
+    "reshape",
+    lambda a, shape: a.reshape(shape),
+    lambda g, y, a, shape: g.reshape(a.shape),
+)
+TRANSPOSE = TensorOp(
+    "transpose",
+    lambda a, axes: a.transpose(axes),
+    lambda g, y, a, axes: g.transpose(_inverse(axes)),
+)
+GETITEM = TensorOp("getitem", lambda a, index: a[index], _getitem_vjp)
+
+# Linear algebra. Batch axes broadcast like elementwise ones (and are summed back the same way).
+MATMUL = TensorOp(
+    "matmul",
+    np.matmul,
+    _matmul_vjp_a,  # g @ b^T
+    _matmul_vjp_b,  # a^T @ g
+    broadcasts=True,
+)
+
+# Softmax family: primitives, not compositions, because only the fused forms are stable.
+SOFTMAX = TensorOp(
+    "softmax",
+    _softmax,
+    lambda g, y, a, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),  # J^T g = y (g - <g,y>)
+)
+LOG_SOFTMAX = TensorOp(
+    "log_softmax",
+    _log_softmax,
+    lambda g, y, a, axis: g - np.exp(y) * g.sum(axis=axis, keepdims=True),  # g - softmax * sum g
+)
+CROSS_ENTROPY = TensorOp(
+    "cross_entropy",
+    _cross_entropy,
+    lambda g, y, z, picked, saved: g * saved,  # (softmax(z) - onehot) / batch, from forward
+    saves=True,
+)
+
+
+# -------------------------------------------------------------------- the Tensor
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, so `backward()` can fill grads.
+
+    `data` is a numpy array (float64 unless `dtype` says otherwise: float32 stays float32 through
+    every op); `grad` the accumulated d(root)/d(self), an array of the same shape, or None before
+    any backward pass; `op` the primitive that made it ("" for a leaf); `parents` its inputs in
+    argument order; `args` the op's non-tensor arguments; `label` an optional name.
+
+    Leaves require grad by default; pass `requires_grad=False` for data (inputs, targets): then the
+    leaf receives no gradient, and ops whose inputs all need none record no graph.
+
+    >>> w = Tensor([[1.0, -2.0], [3.0, 4.0]], dtype=np.float32)
+    >>> x = Tensor([[1.0, 0.5]], dtype=np.float32, requires_grad=False)
+    >>> loss = (x @ w).relu().sum()      # relu([2.5, 0.0]).sum()
+    >>> loss.backward()
+    >>> w.grad                           # x^T, masked where relu was flat
+    array([[1. , 0. ],
+           [0.5, 0. ]], dtype=float32)
+    >>> x.grad is None
+    True
+    """
+
+    __slots__ = ("args", "data", "grad", "label", "op", "parents", "requires_grad")
+    __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray + Tensor is a Tensor
+
+    def __init__(self, data, dtype=None, requires_grad: bool = True, label: str = ""):
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            array = np.asarray(data)
+        except ValueError as exc:
+            raise ValueError(f"Tensor: {exc}") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor: data must be real numbers, got {type(data).__name__}"
+                f" ({array.dtype} array)"
+            )
+        if dtype is None:
+            dtype = array.dtype if array.dtype.kind == "f" else np.float64
+        elif np.dtype(dtype).kind != "f":
+            raise TypeError(f"Tensor: dtype must be a float type, got {np.dtype(dtype)}")
+        if label.__class__ is not str:
+            raise TypeError(f"Tensor: label must be a str, got {type(label).__name__}")
+        self.data = array.astype(dtype)  # a copy: the Tensor owns its data
+        self.grad = None
+        self.op = LEAF
+        self.parents = ()
+        self.args = ()
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+
+    # ---------------------------------------------------------------- constructors
+    @classmethod
+    def zeros(cls, *shape, dtype=np.float64, requires_grad: bool = True) -> Tensor:
+        """A leaf of zeros: `Tensor.zeros(2, 3)` or `Tensor.zeros((2, 3))`."""
+        return _leaf(np.zeros(_shape(shape), dtype), requires_grad)
+
+    @classmethod
+    def ones(cls, *shape, dtype=np.float64, requires_grad: bool = True) -> Tensor:
+        """A leaf of ones."""
+        return _leaf(np.ones(_shape(shape), dtype), requires_grad)
+
+    @classmethod
+    def randn(cls, *shape, rng=None, dtype=np.float64, requires_grad: bool = True) -> Tensor:
+        """A leaf of standard normal samples; `rng` is a seed or a `np.random.Generator`.
+
+        >>> Tensor.randn(2, 3, rng=0).shape
+        (2, 3)
+        """
+        array = np.random.default_rng(rng).standard_normal(_shape(shape))
+        return _leaf(array.astype(dtype, copy=False), requires_grad)
+
+    # ---------------------------------------------------------------- array-like protocol
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def item(self) -> float:
+        """The single number in a one-element tensor, as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: tensor of shape {self.data.shape} has {self.data.size} elements, expected 1"
+            )
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:  # as numpy: only a one-element tensor has a truth value
+        return bool(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, not copied)."""
+        return self.data
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", precision=4, threshold=20, edgeitems=2, prefix="Tensor("
+        )
+        extra = f", dtype={self.data.dtype}" if self.data.dtype != np.float64 else ""
+        if self.parents:
+            extra += f", op={str(self.op)!r}"
+        elif not self.requires_grad:
+            extra += ", requires_grad=False"
+        if self.label:
+            extra += f", label={self.label!r}"
+        return f"Tensor({body}{extra})"
+
+    # ---------------------------------------------------------------- elementwise arithmetic
+    def __add__(self, other) -> Tensor:
+        return _apply(ADD, (self, _lift(other, self, "+")))
+
+    def __radd__(self, other) -> Tensor:
+        return _apply(ADD, (_lift(other, self, "+"), self))
+
+    def __sub__(self, other) -> Tensor:
+        return _apply(SUB, (self, _lift(other, self, "-")))
+
+    def __rsub__(self, other) -> Tensor:
+        return _apply(SUB, (_lift(other, self, "-"), self))
+
+    def __mul__(self, other) -> Tensor:
+        return _apply(MUL, (self, _lift(other, self, "*")))
+
+    def __rmul__(self, other) -> Tensor:
+        return _apply(MUL, (_lift(other, self, "*"), self))
+
+    def __truediv__(self, other) -> Tensor:
+        return _apply(DIV, (self, _lift(other, self, "/")))
+
+    def __rtruediv__(self, other) -> Tensor:
+        return _apply(DIV, (_lift(other, self, "/"), self))
+
+    def __pow__(self, exponent) -> Tensor:
+        return _apply(POW, (self, _lift(exponent, self, "**")))
+
+    def __rpow__(self, base) -> Tensor:
+        return _apply(POW, (_lift(base, self, "**"), self))
+
+    def __neg__(self) -> Tensor:
+        return _apply(NEG, (self,))
+
+    # ---------------------------------------------------------------- elementwise functions
+    def exp(self) -> Tensor:
+        return _apply(EXP, (self,))
+
+    def log(self) -> Tensor:
+        return _apply(LOG, (self,))
+
+    def tanh(self) -> Tensor:
+        return _apply(TANH, (self,))
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e^-x), stable for any finite x."""
+        return _apply(SIGMOID, (self,))
+
+    def relu(self) -> Tensor:
+        return _apply(RELU, (self,))
+
+    def sqrt(self) -> Tensor:  # sqrt x = x^0.5
+        return self**0.5
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Sum over `axis` (an int, a tuple of ints, or None for all)."""
+        return _apply(SUM, (self,), _axes(axis, self.data.shape, "sum"), bool(keepdims))
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:  # mean = sum / count
+        axes = _axes(axis, self.data.shape, "mean")
+        count = self.data.size if axes is None else math.prod(self.data.shape[i] for i in axes)
+        return _apply(SUM, (self,), axes, bool(keepdims)) / count
+
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Maximum over `axis`; tied maxima share the gradient equally."""
+        return _apply(MAX, (self,), _axes(axis, self.data.shape, "max"), bool(keepdims))
+
+    # ---------------------------------------------------------------- shape and indexing
+    def reshape(self, *shape) -> Tensor:
+        """`t.reshape(2, 3)` or `t.reshape((2, -1))`."""
+        return _apply(RESHAPE, (self,), _shape(shape))
+
+    def transpose(self, *axes) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        return _apply(TRANSPOSE, (self,), _shape(axes) if axes else None)
+
+    @property
+    def T(self) -> Tensor:  # numpy's spelling
+        return _apply(TRANSPOSE, (self,), None)
+
+    def __getitem__(self, index) -> Tensor:
+        """Basic (ints, slices, None, ...) and integer-array indexing, as numpy."""
+        return _apply(GETITEM, (self,), index)
+
+    # ---------------------------------------------------------------- linear algebra
+    def __matmul__(self, other) -> Tensor:
+        return _matmul(self, _lift(other, self, "matmul"))
+
+    def __rmatmul__(self, other) -> Tensor:
+        return _matmul(_lift(other, self, "matmul"), self)
+
+    matmul = __matmul__
+
+    # ---------------------------------------------------------------- softmax family and losses
+    def softmax(self, axis: int = -1) -> Tensor:
+        """e^x / sum e^x along `axis`, computed without overflow."""
+        return _apply(SOFTMAX, (self,), _axis(axis, self.data.shape, "softmax"))
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along `axis`, computed without overflow."""
+        return _apply(LOG_SOFTMAX, (self,), _axis(axis, self.data.shape, "log_softmax"))
+
+    def cross_entropy(self, targets) -> Tensor:
+        """Mean cross-entropy of logits `self` (batch, classes) against integer class `targets`.
+
+        >>> Tensor([[1000.0, -1000.0]]).cross_entropy([1]).item()
+        2000.0
+        """
+        return _apply(CROSS_ENTROPY, (self,), _targets(self.data.shape, targets))
+
+    def mse(self, target) -> Tensor:  # mean of (self - target)^2
+        d = self - target
+        return (d * d).mean()
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None) -> None:
+        """Add d(self)/d(node) * gradient to `.grad` of every node this tensor depends on.
+
+        `gradient` defaults to 1 for a one-element tensor (a loss). Gradients accumulate across
+        calls, as in PyTorch: call `zero_grad()` between steps.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad (all its leaves have "
+                "requires_grad=False, or it was computed under no_grad)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"backward: a tensor of shape {self.data.shape} needs an explicit gradient "
+                    "of that shape (only one-element tensors default to 1)"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.array(
+                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype
+            )
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward: gradient shape {seed.shape} does not match tensor shape "
+                    f"{self.data.shape}"
+                )
+        _backward(self, seed)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (`grad` back to None)."""
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut off from the graph and requiring no grad."""
+        return _leaf(self.data, False, self.label)
+
+
+def cross_entropy(logits: Tensor, targets) -> Tensor:
+    """Mean cross-entropy of `logits` (batch, classes) against integer class `targets`."""
+    return logits.cross_entropy(targets)
+
+
+def mse(prediction: Tensor, target) -> Tensor:
+    """Mean squared error."""
+    return prediction.mse(target)
+
+
+# -------------------------------------------------------------------- building nodes
+
+
+def _leaf(array: np.ndarray, requires_grad: bool, label: str = "") -> Tensor:
+    t = _new(Tensor)
+    t.data = array
+    t.grad = None
+    t.op = LEAF
+    t.parents = ()
+    t.args = ()
+    t.label = label
+    t.requires_grad = requires_grad
+    return t
+
+
+def _apply(op: TensorOp, inputs: tuple, *args) -> Tensor:
+    """Run a primitive forward and make its output node; every op goes through here.
+
+    The graph is recorded only when grad mode is on and some input requires grad.
+    """
+    try:
+        out = op.forward(*[t.data for t in inputs], *args)
+    except (ValueError, IndexError) as exc:
+        raise _shape_error(op, inputs, exc) from None
+    if op.saves:
+        out, saved = out
+        args = (*args, saved)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)  # ufuncs and reductions return numpy scalars for 0-d results
+    if mode.anomaly_enabled and not np.isfinite(out).all():
+        raise FloatingPointError(
+            f"{op}: produced {np.size(out) - np.isfinite(out).sum()} NaN/inf value(s) from "
+            f"inputs of shape {', '.join(str(t.data.shape) for t in inputs)}"
+        )
+    node = _new(Tensor)
+    node.data = out
+    node.grad = None
+    node.label = ""
+    if mode.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                node.op = op
+                node.parents = inputs
+                node.args = args
+                node.requires_grad = True
+                return node
+    node.op = LEAF
+    node.parents = ()
+    node.args = ()
+    node.requires_grad = False
+    return node
+
+
+def _lift(x, like: Tensor, op: str) -> Tensor:
+    """A Tensor as is; a number or array as a constant leaf of `like`'s dtype; else TypeError."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, _REAL):
+        return _leaf(np.asarray(x, dtype=like.data.dtype), False)
+    raise TypeError(
+        f"{op}: expected a Tensor, a real number or a numpy array, got {type(x).__name__}"
+    )
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    sa, sb = a.data.shape, b.data.shape
+    if not sa or not sb:
+        raise ValueError(f"matmul: operands need at least one dimension, got shapes {sa} and {sb}")
+    inner = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner:
+        raise ValueError(f"matmul: shapes {sa} and {sb} do not align ({sa[-1]} != {inner})")
+    return _apply(MATMUL, (a, b))
+
+
+def _shape_error(op: TensorOp, inputs: tuple, exc: Exception) -> Exception:
+    shapes = " and ".join(str(t.data.shape) for t in inputs)
+    if op.broadcasts and isinstance(exc, ValueError):
+        return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
+    kind = ValueError if isinstance(exc, ValueError) else IndexError
+    return kind(f"{op}: {exc} (input shape {shapes})")
+
+
+def _shape(shape: tuple) -> tuple:
+    """`(2, 3)` from either `f(2, 3)` or `f((2, 3))`."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, numbers.Integral):
+            raise TypeError(f"shape entries must be ints, got {type(n).__name__} in {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _axis(axis, shape: tuple, op: str) -> int:
+    """One axis, checked against `shape` and made non-negative."""
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape}")
+    return int(axis) % len(shape)
+
+
+def _axes(axis, shape: tuple, op: str) -> tuple | None:
+    """None (every axis) or a sorted tuple of distinct non-negative axes."""
+    if axis is None:
+        return None
+    if isinstance(axis, numbers.Integral):
+        return (_axis(axis, shape, op),)
+    if not isinstance(axis, (tuple, list)):
+        raise TypeError(
+            f"{op}: axis must be an int, a tuple of ints or None, got {type(axis).__name__}"
+        )
+    axes = tuple(sorted(_axis(a, shape, op) for a in axis))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: repeated axis in {tuple(axis)}")
+    return axes
+
+
+def _targets(shape: tuple, targets) -> np.ndarray:
+    """The positions in `logits.flat` of the target classes, with the targets checked against
+    logits of `shape` (batch, classes)."""
+    if len(shape) != 2:
+        raise ValueError(f"cross_entropy: logits must be 2-D (batch, classes), got shape {shape}")
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if t.dtype.kind == "f" and np.array_equal(t, np.round(t)):
+        t = t.astype(np.intp)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got {t.dtype}")
+    if t.shape != shape[:1]:
+        raise ValueError(
+            f"cross_entropy: targets shape {t.shape} does not match logits shape {shape} "
+            f"(expected ({shape[0]},))"
+        )
+    if t.size and (t.min() < 0 or t.max() >= shape[1]):
+        bad = t[(t < 0) | (t >= shape[1])][0]
+        raise ValueError(f"cross_entropy: target {bad} is out of range for {shape[1]} classes")
+    return np.arange(0, t.size * shape[1], shape[1]) + t  # positions in logits.flat
+
+
+# -------------------------------------------------------------------- the backward pass
+
+
+def _backward(root: Tensor, seed: np.ndarray) -> None:
+    """The one generic loop: each node's VJPs, in reverse topological order, into its parents."""
+    order = topological_order(root)
+    if not order:  # root is a leaf
+        root.grad = seed if root.grad is None else root.grad + seed
+        return
+    # `.grad` of interior nodes is this pass's working accumulator: what earlier passes left there
+    # is set aside and added back at the end, so it cannot leak into this pass.
+    earlier = [(node, node.grad) for node in order if node.grad is not None]
+    for node, _ in earlier:
+        node.grad = None
+    root.grad = seed
+    anomaly = mode.anomaly_enabled
+    for node in reversed(order):
+        g = node.grad
+        if g is None:
+            continue
+        parents = node.parents
+        inputs = (g, node.data, *[p.data for p in parents], *node.args)
+        for i, vjp in enumerate(node.op.vjps):
+            p = parents[i]
+            if not p.requires_grad:
+                continue  # constants and data: their VJP is never computed
+            d = vjp(*inputs)
+            shape = p.data.shape
+            if d.shape != shape:
+                d = _unbroadcast(d, shape)
+            if anomaly and not np.isfinite(d).all():
+                raise FloatingPointError(
+                    f"{node.op}: gradient for input {i} (shape {shape}) has NaN/inf values"
+                )
+            if p.grad is None:
+                # Leaf grads are what users read and update in place: give each its own writable
+                # array (a rule may return `g` itself or a view, shared with other nodes).
+                if not p.parents and (
+                    d is g
+                    or d.__class__ is not _ndarray
+                    or d.base is not None
+                    or d.dtype != p.data.dtype
+                ):
+                    d = np.array(d, dtype=p.data.dtype)
+                p.grad = d
+            else:
+                p.grad = p.grad + d  # never in place: `p.grad` may be shared with another node
+    for node, grad in earlier:
+        node.grad = grad + node.grad
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` over the axes broadcasting added or stretched, so it has `shape` again."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = _add_reduce(grad, axis=axes)
+    return grad.reshape(shape) if grad.shape != shape else grad

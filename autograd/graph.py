@@ -50,6 +50,8 @@ OP_STYLE = {
     "margin": "0.05,0.02",
 }
 SUMMARY_FILL = "#D0BFFF"
+CHECK_FAIL = "#C92A2A"  # an op whose local derivative disagrees with finite differences
+CHECK_FAIL_FILL = "#FFC9C9"
 HIGHLIGHT = "#E03131"
 BORDER = "#495057"
 EDGE = "#868E96"
@@ -86,6 +88,7 @@ def draw_graph(
     highlight=None,
     legend: bool = True,
     precision: int = 4,
+    check: bool = False,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
 
@@ -102,6 +105,10 @@ def draw_graph(
       color_by_grad  fill each box by |grad| on a log scale (the legend shows the scale).
       highlight      a Value in the graph: mark every path from `root` down to it.
       legend         add a legend node for the kinds (or the |grad| scale) present.
+      check          check every op's local derivatives against finite differences of its
+                     forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
+                     is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
+                     kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
 
     The traversal is iterative (any depth works) and the output deterministic: node ids follow a
     depth-first walk in argument order, so the same graph always gives the same DOT source.
@@ -117,6 +124,7 @@ def draw_graph(
     owner = _owners(nodes)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
     on_path = _paths_to(nodes, highlight) if highlight is not None else set()
+    checks = _check_ops(nodes) if check else {}
     if highlight is not None and highlight not in ids:
         raise ValueError("draw_graph: highlight must be a node of the graph of root")
 
@@ -175,6 +183,8 @@ def draw_graph(
             attrs = {"label": _plain(str(node.op) or "?"), "class": "op", **OP_STYLE}
             if node in on_path and node is not highlight:
                 attrs.update(_highlighted("op", width="1.6"))
+            if node in checks:
+                attrs.update(_checked_op(attrs, *checks[node]))
             lines.append(_statement(ids[node] + "op", attrs))
 
     # Summary nodes of folded modules, each in the cluster of its parent module. A module whose
@@ -204,6 +214,8 @@ def draw_graph(
         }
         if any(m in on_path for m in members):
             attrs.update(_highlighted("summary", width="2.2"))
+        if any(checks.get(m, ("",))[0] == "fail" for m in members):
+            attrs.update({"class": "summary check-fail", "color": CHECK_FAIL, "penwidth": "2.2"})
         body(key.rpartition(".")[0] or None).append(_statement(summary_ids[key], attrs))
 
     # Edges: one per argument (a + a draws two); a folded module is joined once per neighbour.
@@ -255,7 +267,7 @@ def draw_graph(
     )
     if legend:
         shown = [n for n in nodes if n not in summary_of]
-        label = _legend({kinds[n] for n in shown}, summaries, highlight, grad_scale, shown)
+        label = _legend({kinds[n] for n in shown}, summaries, highlight, grad_scale, shown, checks)
         graph.node(
             "legend", label=label, shape="plaintext", style="", fontsize="9", **{"class": "legend"}
         )
@@ -612,6 +624,39 @@ def _tooltip(node) -> str:
     return _plain(text)
 
 
+def _check_ops(nodes: list) -> dict:
+    """(status, entries) of every op node whose forward is known (see check_local_derivatives)."""
+    from .gradcheck import check_local_derivatives
+
+    checks = {}
+    for node in nodes:
+        if node.parents and not _is_array(node.data):
+            status, entries = check_local_derivatives(node)
+            if status != "unchecked":
+                checks[node] = (status, entries)
+    return checks
+
+
+def _checked_op(attrs: dict, status: str, entries: list) -> dict:
+    """The attributes marking a checked op: red with ✗ on failure, dashed at a kink."""
+    lines = [
+        f"{e.name}: analytic {e.actual:.6g}, numeric {e.expected:.6g}"
+        + ("" if e.passed else " (kink)" if e.note.startswith("kink") else " ✗")
+        for e in entries
+    ]
+    marked = {"tooltip": _plain("; ".join(lines)), "class": f"{attrs['class']} check-{status}"}
+    if status == "fail":
+        marked.update(
+            label=attrs["label"] + " ✗",
+            fillcolor=CHECK_FAIL_FILL,
+            color=CHECK_FAIL,
+            penwidth="1.8",
+        )
+    elif status == "kink":
+        marked.update(style="filled,dashed", color=CHECK_FAIL)
+    return marked
+
+
 def _highlighted(css: str, width: str) -> dict:
     return {"class": f"{css} highlight", "color": HIGHLIGHT, "penwidth": width}
 
@@ -635,7 +680,9 @@ class _GradScale:
         return GRAD_SCALE[round(t * (len(GRAD_SCALE) - 1))]
 
 
-def _legend(kinds: set, summaries: dict, highlight, grad_scale, shown: list) -> str:
+def _legend(
+    kinds: set, summaries: dict, highlight, grad_scale, shown: list, checks: dict | None = None
+) -> str:
     """An HTML-like table: a swatch per kind drawn, or the |grad| colour scale."""
     rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>legend</B></TD></TR>']
 
@@ -665,6 +712,11 @@ def _legend(kinds: set, summaries: dict, highlight, grad_scale, shown: list) -> 
         row(SUMMARY_FILL, "folded module")
     if highlight is not None:
         row("#FFFFFF", "path to the highlighted node", border=HIGHLIGHT)
+    statuses = {status for status, _ in (checks or {}).values()}
+    if "fail" in statuses:
+        row(CHECK_FAIL_FILL, "✗ local derivative ≠ finite differences", border=CHECK_FAIL)
+    if "kink" in statuses:
+        row(OP_FILL, "not differentiable here (kink)", border=CHECK_FAIL)
     body = "".join(rows)
     return (
         '<<TABLE BORDER="1" COLOR="#ADB5BD" STYLE="rounded" CELLBORDER="0" CELLSPACING="2" '

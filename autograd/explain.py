@@ -1,0 +1,534 @@
+"""The chain rule written out: `explain(root, wrt)` derives d root / d wrt step by step.
+
+The derivation a student writes by hand, generated from the graph and checked against the backward
+pass: the definition of every node between `wrt` and `root` (with its numbers), the local
+derivative on every edge (its formula and its value), then the chain rule, summing over all paths
+from `root` down to `wrt` (or, when there are too many paths, the reverse accumulation node by
+node that backpropagation performs). Nodes are called by their label, or n1, n2, ... in the order
+they were computed. As plain text (`str`), Markdown with maths (`.markdown`) and LaTeX (`.latex`).
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+>>> c = a * b + a
+>>> c.label = "c"
+>>> print(explain(c, a))
+dc/da at a = 2, b = -3
+<BLANKLINE>
+Definitions
+  n1 = a · b = 2 · (-3) = -6
+  c = n1 + a = -6 + 2 = -4
+<BLANKLINE>
+Local derivatives, one per edge
+  ∂c/∂n1 = 1
+  ∂c/∂a = 1
+  ∂n1/∂a = b = -3
+<BLANKLINE>
+Chain rule, summing over the 2 paths from c to a
+  dc/da = ∂c/∂n1 · ∂n1/∂a + ∂c/∂a
+        = 1 · (-3) + 1
+        = -2
+<BLANKLINE>
+Check: the backward pass gives dc/da = -2 ✓
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .backward import topological_order
+from .functional import grad
+from .value import Value
+
+__all__ = ["Derivation", "explain"]
+
+MAX_PATHS = 16  # past this many paths the sum is unreadable: show the reverse accumulation
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derivation of d root / d wrt. `value` is its result, `expected` the backward pass's
+    gradient and `verified` whether they agree; `text`, `markdown` and `latex` are renderings."""
+
+    value: float
+    expected: float
+    verified: bool
+    method: str  # "paths" or "adjoints"
+    paths: int  # how many paths lead from root to wrt
+    text: str
+    markdown: str
+    latex: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:  # Jupyter renders the maths
+        return self.markdown
+
+
+def explain(root: Value, wrt: Value, *, method: str = "auto", precision: int = 6) -> Derivation:
+    """Derive d root / d wrt by the chain rule, step by step, with the numbers filled in.
+
+    `method`: "paths" (sum over every path of the product of local derivatives), "adjoints"
+    (reverse accumulation: d root / d node for each node, parents after children) or "auto"
+    (paths when there are at most 16). Numbers are shown to `precision` significant digits;
+    `value` keeps them all.
+    """
+    if not isinstance(root, Value) or not isinstance(wrt, Value):
+        raise TypeError(
+            f"explain: root and wrt must be Values, got {type(root).__name__} and "
+            f"{type(wrt).__name__}"
+        )
+    if method not in ("auto", "paths", "adjoints"):
+        raise ValueError(f"explain: method must be 'auto', 'paths' or 'adjoints', got {method!r}")
+    graph = _Graph(root, wrt)
+    expected = grad(root, wrt)
+    if method == "auto":
+        method = "paths" if graph.path_count <= MAX_PATHS else "adjoints"
+    renderings = {}
+    value = 0.0
+    for style in (_Text(precision), _Latex(precision)):
+        value, lines = _derive(graph, style, method)
+        renderings[style.kind] = lines
+    verified = math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12) or (
+        math.isnan(value) and math.isnan(expected)
+    )
+    text = _text(renderings["text"], graph, value, expected, verified, precision)
+    markdown = _markdown(renderings["latex"], graph, value, expected, verified, precision)
+    latex = _latex(renderings["latex"])
+    return Derivation(value, expected, verified, method, graph.path_count, text, markdown, latex)
+
+
+# ------------------------------------------------------------------------------ the graph
+
+
+class _Graph:
+    """The part of the graph between wrt and root: nodes, names, edges, local derivatives."""
+
+    def __init__(self, root: Value, wrt: Value):
+        self.root, self.wrt = root, wrt
+        order = topological_order(root)
+        self.on_path = {wrt}
+        for node in order:  # parents first
+            if any(p in self.on_path for p in node.parents):
+                self.on_path.add(node)
+        self.depends = root in self.on_path
+        # the nodes strictly between wrt and root (root included), parents first
+        self.nodes = [n for n in order if n in self.on_path and n is not wrt]
+        # Operands of those nodes that do not depend on wrt but are computed: defined one level.
+        helpers = []
+        for node in self.nodes:
+            for p in node.parents:
+                if p.parents and p not in self.on_path and p not in helpers:
+                    helpers.append(p)
+        defined = set(self.nodes) | set(helpers)
+        self.defined = [n for n in order if n in defined]
+        self.names = self._names(order)
+        # edges[node] = [(parent, [positions])], each distinct parent on a path once
+        self.edges = {}
+        for node in self.nodes:
+            seen: dict = {}
+            for i, p in enumerate(node.parents):
+                if p in self.on_path:
+                    seen.setdefault(p, []).append(i)
+            self.edges[node] = list(seen.items())
+        self.path_count = self._count_paths()
+
+    def _names(self, order: list) -> dict:
+        taken = {n.label for n in order for n in (n, *n.parents) if n.label}
+        taken |= {self.wrt.label, self.root.label} - {""}
+        names = {}
+        counter = 0
+        for node in [self.wrt, *self.defined]:
+            if node in names:
+                continue
+            if node.label:
+                names[node] = node.label
+            elif not node.parents:
+                names[node] = "x" if "x" not in taken else "x_"
+            else:
+                counter += 1
+                while f"n{counter}" in taken:
+                    counter += 1
+                names[node] = f"n{counter}"
+        for node in self.defined:
+            for p in node.parents:
+                if p not in names and p.label:
+                    names[p] = p.label
+        return names
+
+    def _count_paths(self) -> int:
+        if not self.depends:
+            return 0
+        count = {self.wrt: 1}
+        for node in self.nodes:
+            count[node] = sum(count.get(p, 0) for p, _ in self.edges[node])
+        return count[self.root]
+
+    def local(self, node, positions: list[int]) -> float:
+        """d node / d parent: the rule's values at the parent's positions, added."""
+        rule = node.op.derivatives
+        values = (
+            rule if rule.__class__ is tuple else rule(node.data, *(p.data for p in node.parents))
+        )
+        return math.fsum(float(values[i]) for i in positions)
+
+    def inputs(self) -> list[Value]:
+        """The named leaves: what the derivation is evaluated at."""
+        found = [self.wrt]
+        for node in self.defined:
+            for leaf in node.parents:
+                if not leaf.parents and leaf in self.names and leaf not in found:
+                    found.append(leaf)
+        return found
+
+
+# ------------------------------------------------------------------------------ the derivation
+
+
+def _derive(graph: _Graph, s, method: str) -> tuple[float, list]:
+    """Sections of (title, lines, multiline) in style `s`, and the resulting number."""
+    if not graph.depends:
+        return 0.0, []
+    name = graph.names
+    if graph.root is graph.wrt:
+        return 1.0, [("Chain rule", [(s.total(name[graph.root], name[graph.wrt]), ["1"])], False)]
+    sections = []
+
+    definitions = []
+    for node in graph.defined:
+        symbolic = _equation(s, node, [_operand(s, graph, p) for p in node.parents])
+        power = str(node.op).startswith("**")  # (-2)^3; elsewhere only a later operand: 2 · (-3)
+        numbers = [s.num(p.data, paren=i > 0 or power) for i, p in enumerate(node.parents)]
+        numeric = _equation(s, node, numbers)
+        rhs = [symbolic] + ([numeric] if numeric != symbolic else []) + [s.num(node.data)]
+        definitions.append((s.name(name[node]), rhs))
+    sections.append(("Definitions", definitions, False))
+
+    locals_ = []
+    local = {}
+    for node in reversed(graph.nodes):
+        for parent, positions in graph.edges[node]:
+            d = local[node, parent] = graph.local(node, positions)
+            formulas = _derivative_formulas(s, graph, node)
+            formula = None
+            if formulas is not None:
+                parts = [formulas[i] for i in positions]
+                formula = " + ".join(parts)
+            rhs = [formula] if formula is not None and formula != s.num(d) else []
+            locals_.append((s.partial(name[node], name[parent]), [*rhs, s.num(d)]))
+    sections.append(("Local derivatives, one per edge", locals_, False))
+
+    total = s.total(name[graph.root], name[graph.wrt])
+    if method == "paths":
+        paths = _paths(graph)
+        symbolic = " + ".join(
+            s.times.join(s.partial(name[a], name[b]) for a, b in path) for path in paths
+        )
+        numeric = " + ".join(
+            s.times.join(s.num(local[a, b], paren=len(path) > 1 or k > 0) for a, b in path)
+            for k, path in enumerate(paths)
+        )
+        value = math.fsum(math.prod(local[a, b] for a, b in path) for path in paths)
+        title = f"Chain rule, summing over the {len(paths)} path{'s' * (len(paths) != 1)} from "
+        title += f"{name[graph.root]} to {name[graph.wrt]}"
+        rhs = [symbolic] + ([numeric] if numeric != s.num(value) else []) + [s.num(value)]
+        if len(rhs) > 1 and rhs[-1] == rhs[-2]:
+            rhs.pop()
+        sections.append((title, [(total, rhs)], True))
+    else:
+        adjoint = {graph.root: 1.0}
+        lines = [(s.total(name[graph.root], name[graph.root]), ["1"])]
+        children: dict = {}
+        for node in graph.nodes:
+            for parent, _ in graph.edges[node]:
+                children.setdefault(parent, []).append(node)
+        for node in reversed([graph.wrt, *graph.nodes[:-1]]):
+            terms = children.get(node, [])
+            adjoint[node] = math.fsum(adjoint[c] * local[c, node] for c in terms)
+            symbolic = " + ".join(
+                s.times.join((s.total(name[graph.root], name[c]), s.partial(name[c], name[node])))
+                for c in terms
+            )
+            numeric = " + ".join(
+                s.times.join((s.num(adjoint[c], paren=True), s.num(local[c, node], paren=True)))
+                for c in terms
+            )
+            lines.append(
+                (s.total(name[graph.root], name[node]), [symbolic, numeric, s.num(adjoint[node])])
+            )
+        value = adjoint[graph.wrt]
+        title = (
+            f"Chain rule by reverse accumulation ({graph.path_count} paths), from "
+            f"{name[graph.root]} down to {name[graph.wrt]}"
+        )
+        sections.append((title, lines, False))
+    return value, sections
+
+
+def _paths(graph: _Graph) -> list[list[tuple]]:
+    """Every path from root to wrt as a list of (node, parent) edges, root first."""
+    found = []
+    stack = [(graph.root, [])]
+    while stack:
+        node, path = stack.pop()
+        if node is graph.wrt:
+            found.append(path)
+            continue
+        for parent, _ in reversed(graph.edges[node]):
+            stack.append((parent, [*path, (node, parent)]))
+    return found
+
+
+def _operand(s, graph: _Graph, node: Value) -> str:
+    """A node's name when it has one, else (a constant) its number."""
+    if node in graph.names:
+        return s.name(graph.names[node])
+    return s.num(node.data, paren=True)
+
+
+# ------------------------------------------------------------------------------ op formulas
+# Presentation only: the numbers always come from the primitives' own rules.
+
+
+def _equation(s, node: Value, xs: list[str]) -> str:
+    op = str(node.op)
+    c = _constant_exponent(op, node)
+    if c is not None:
+        return s.power(xs[0], s.num(c))
+    if op in ("+", "-", "/") and len(xs) == 2:
+        return f"{xs[0]} {op} {xs[1]}"
+    if op == "sum":
+        return " + ".join(xs)
+    if op == "neg" and len(xs) == 1:
+        return f"-{xs[0]}"
+    if op == "*":
+        return s.times.join(xs)
+    if op == "**":
+        return s.power(xs[0], xs[1])
+    if op == "abs" and len(xs) == 1:
+        return s.abs(xs[0])
+    return s.call(op, *xs)
+
+
+def _derivative_formulas(s, graph: _Graph, node: Value) -> list[str] | None:
+    """The local derivative formulas, one per argument position (None for an unknown op)."""
+    op = str(node.op)
+    xs = [_operand(s, graph, p) for p in node.parents]
+    out = s.name(graph.names[node])
+    c = _constant_exponent(op, node)
+    if c is not None:
+        if c - 1.0 == 0.0:
+            return [s.num(c)]
+        if c - 1.0 == 1.0:
+            return [s.times.join((s.num(c), xs[0]))]
+        return [s.times.join((s.num(c, paren=True), s.power(xs[0], s.num(c - 1.0))))]
+    unary = {
+        "exp": lambda x: s.call("exp", x),
+        "log": lambda x: s.frac("1", x),
+        "tanh": lambda x: f"1 - {s.power(out, '2')}",
+        "sigmoid": lambda x: s.times.join((out, f"(1 - {out})")),
+        "relu": lambda x: s.indicator(f"{x} > 0"),
+        "abs": lambda x: s.call("sign", x),
+        "softplus": lambda x: s.call("sigmoid", x),
+        "sin": lambda x: s.call("cos", x),
+        "cos": lambda x: "-" + s.call("sin", x),
+    }
+    if (op == "+" and len(xs) == 2) or op == "sum":
+        return ["1"] * len(xs)
+    if op == "-" and len(xs) == 2:
+        return ["1", "-1"]
+    if op == "neg" and len(xs) == 1:
+        return ["-1"]
+    if op == "/" and len(xs) == 2:
+        a, b = xs
+        return [s.frac("1", b), "-" + s.frac(a, s.power(b, "2"))]
+    if op == "*" and len(xs) == 2:
+        return [xs[1], xs[0]]
+    if op == "**" and len(xs) == 2:
+        a, b = xs
+        return [
+            s.times.join((b, s.power(a, f"{b} - 1"))),
+            s.times.join((out, s.call("ln", a))),
+        ]
+    if op in unary and len(xs) == 1:
+        return [unary[op](xs[0])]
+    return None
+
+
+def _constant_exponent(op: str, node: Value) -> float | None:
+    if len(node.parents) == 1 and op.startswith("**"):
+        try:
+            return float(op[2:])
+        except ValueError:
+            return None
+    return None
+
+
+# ------------------------------------------------------------------------------ styles
+
+
+class _Text:
+    kind = "text"
+    times = " · "
+
+    def __init__(self, precision: int):
+        self.precision = precision
+
+    def name(self, name: str) -> str:
+        return name
+
+    def num(self, x: float, paren: bool = False) -> str:
+        text = _format(x, self.precision)
+        return f"({text})" if paren and text.startswith("-") else text
+
+    def partial(self, y: str, x: str) -> str:
+        return f"∂{y}/∂{x}"
+
+    def total(self, y: str, x: str) -> str:
+        return f"d{y}/d{x}"
+
+    def power(self, a: str, b: str) -> str:
+        return f"{a}^{b}" if re.fullmatch(r"[\w.]+", b) else f"{a}^({b})"
+
+    def call(self, f: str, *xs: str) -> str:
+        return f"{f}({', '.join(xs)})"
+
+    def frac(self, a: str, b: str) -> str:
+        return f"{a}/{b}"
+
+    def abs(self, x: str) -> str:
+        return f"|{x}|"
+
+    def indicator(self, condition: str) -> str:
+        return f"[{condition}]"
+
+
+class _Latex(_Text):
+    kind = "latex"
+    times = r" \cdot "
+    FUNCTIONS = frozenset({"exp", "ln", "log", "tanh", "sin", "cos"})
+
+    def name(self, name: str) -> str:
+        return _tex_name(name)
+
+    def partial(self, y: str, x: str) -> str:
+        return rf"\frac{{\partial {_tex_name(y)}}}{{\partial {_tex_name(x)}}}"
+
+    def total(self, y: str, x: str) -> str:
+        return rf"\frac{{d {_tex_name(y)}}}{{d {_tex_name(x)}}}"
+
+    def power(self, a: str, b: str) -> str:
+        return f"{a}^{{{b}}}"
+
+    def call(self, f: str, *xs: str) -> str:
+        name = f"\\{f}" if f in self.FUNCTIONS else rf"\operatorname{{{_tex_escape(f)}}}"
+        return rf"{name}\left({', '.join(xs)}\right)"
+
+    def frac(self, a: str, b: str) -> str:
+        return rf"\frac{{{a}}}{{{b}}}"
+
+    def abs(self, x: str) -> str:
+        return rf"\left|{x}\right|"
+
+    def indicator(self, condition: str) -> str:
+        return rf"[{condition}]"
+
+
+def _format(x: float, precision: int) -> str:
+    if x == 0.0:
+        return "0"  # also -0.0
+    return f"{x:.{precision}g}"
+
+
+def _tex_name(name: str) -> str:
+    """n1 -> n_{1}, x -> x, layer0.w1 -> \\mathrm{layer0.w1}."""
+    match = re.fullmatch(r"([A-Za-z])_?(\d+)", name)
+    if match:
+        return f"{match.group(1)}_{{{match.group(2)}}}"
+    if re.fullmatch(r"[A-Za-z]", name):
+        return name
+    return rf"\mathrm{{{_tex_escape(name)}}}"
+
+
+def _tex_escape(text: str) -> str:
+    return re.sub(r"([_#%&$])", r"\\\1", text)
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+def _heading(graph: _Graph, s, math: str = "") -> str:
+    """`dc/da at a = 2, b = -3`; in Markdown each formula inside `math` ($) delimiters."""
+    total = s.total(graph.names[graph.root], graph.names[graph.wrt])
+    at = ", ".join(
+        f"{math}{s.name(graph.names[x])} = {s.num(x.data)}{math}" for x in graph.inputs()
+    )
+    return f"{math}{total}{math}" + (f" at {at}" if at else "")
+
+
+def _check_line(graph: _Graph, s, value, expected, verified, math: str = "") -> str:
+    total = s.total(graph.names[graph.root], graph.names[graph.wrt])
+    line = f"Check: the backward pass gives {math}{total} = {s.num(expected)}{math}"
+    if verified:
+        return line + " ✓"
+    return line + f", but this derivation gives {math}{s.num(value)}{math} ✗ MISMATCH"
+
+
+def _text(sections, graph, value, expected, verified, precision) -> str:
+    s = _Text(precision)
+    if not graph.depends:
+        return _independent(graph, s)
+    lines = [_heading(graph, s)]
+    for title, rows, multiline in sections:
+        lines += ["", title]
+        for lhs, rhs in rows:
+            if multiline:
+                pad = " " * (len(lhs) + 3)
+                lines.append(f"  {lhs} = {rhs[0]}")
+                lines += [f"  {pad[:-2]}= {r}" for r in rhs[1:]]
+            else:
+                lines.append(f"  {lhs} = " + " = ".join(rhs))
+    lines += ["", _check_line(graph, s, value, expected, verified)]
+    return "\n".join(lines)
+
+
+def _markdown(sections, graph, value, expected, verified, precision) -> str:
+    s = _Latex(precision)
+    if not graph.depends:
+        return _independent(graph, _Text(precision))
+    parts = [f"**{_heading(graph, s, math='$')}**"]
+    for title, rows, multiline in sections:
+        parts += ["", f"*{title}*", ""]
+        if multiline:
+            parts.append("$$")
+            parts.append(_aligned(rows, multiline))
+            parts.append("$$")
+        else:
+            parts += [f"- ${lhs} = {' = '.join(rhs)}$" for lhs, rhs in rows]
+    parts += ["", _check_line(graph, s, value, expected, verified, math="$")]
+    return "\n".join(parts)
+
+
+def _latex(sections) -> str:
+    if not sections:
+        return ""
+    blocks = [f"% {title}\n{_aligned(rows, multiline)}" for title, rows, multiline in sections]
+    return "\n".join(blocks)
+
+
+def _aligned(rows, multiline: bool) -> str:
+    lines = []
+    for lhs, rhs in rows:
+        if multiline:
+            lines.append(f"{lhs} &= {rhs[0]}")
+            lines += [f"&= {r}" for r in rhs[1:]]
+        else:
+            lines.append(f"{lhs} &= " + " = ".join(rhs))
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def _independent(graph: _Graph, s) -> str:
+    root, wrt = graph.root.label or "y", graph.names[graph.wrt]
+    return f"{root} does not depend on {wrt}: {s.total(root, wrt)} = 0"

@@ -1,0 +1,278 @@
+"""Derivatives as return values: `grad`, `value_and_grad`, `jacobian`, `hessian`, `hvp`.
+
+`Value.backward()` accumulates into `.grad` of every node. These functions leave every `.grad`
+untouched and return the derivatives instead, so they compose: differentiate a gradient to get a
+Hessian, call them inside a training step without disturbing it.
+
+`grad` works on a graph you built. The others transform a plain function of numbers:
+
+- Each argument of `f` is a number, a (nested) list or tuple of numbers, or a numpy array; `f`
+  receives the same structure with a fresh leaf Value in place of each number (an array arrives as
+  an object array of Values). Values passed in count as their `.data`.
+- Derivatives come back in the argument's structure: a float for a number, lists for lists, a
+  float array for an array. `jacobian` and `hessian` return numpy arrays shaped
+  (output shape + input shape), as `jax.jacobian` does.
+
+>>> def f(x, y):                          # f = x^2 y
+...     return x * x * y
+>>> value_and_grad(f, argnums=(0, 1))(3.0, 2.0)   # (f, (df/dx = 2xy, df/dy = x^2))
+(18.0, (12.0, 9.0))
+>>> hessian(lambda v: v[0] * v[0] * v[1])([3.0, 2.0])
+array([[4., 6.],
+       [6., 0.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .backward import topological_order
+from .structure import is_container, leaves, rebuild
+from .value import Value
+
+__all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad"]
+
+
+# ------------------------------------------------------------------------------ on a graph
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
+    """d(outputs)/d(inputs), returned rather than written into `.grad` (no `.grad` changes).
+
+    `outputs` is a Value or a list of Values (their gradients add up, each weighted by its entry of
+    `grad_outputs`, default 1.0: a vector-Jacobian product). `inputs` is a Value (one gradient
+    comes back) or a list of Values (a list comes back). An input the outputs do not depend on gets
+    0.0. With `create_graph=True` the gradients are Values whose graphs can be differentiated again.
+
+    >>> x = Value(3.0)
+    >>> y = x * x * x                       # y = x^3
+    >>> grad(y, x)                          # 3x^2
+    27.0
+    >>> (dy,) = grad(y, [x], create_graph=True)
+    >>> grad(dy, x)                         # 6x
+    18.0
+    >>> x.grad                              # untouched
+    0.0
+    """
+    roots = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    if grad_outputs is None:
+        seeds = [1.0] * len(roots)
+    else:
+        seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(seeds) != len(roots):
+            raise ValueError(
+                f"grad: {len(roots)} outputs but {len(seeds)} grad_outputs; give one per output"
+            )
+    for i, x in enumerate(roots):
+        if not isinstance(x, (Value, int, float)):
+            raise TypeError(f"grad: outputs[{i}] must be a Value or a number, got {_name(x)}")
+    single = not isinstance(inputs, (list, tuple))
+    targets = [inputs] if single else list(inputs)
+    for i, x in enumerate(targets):
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs[{i}] must be a Value, got {_name(x)}")
+    grads = gradients(roots, seeds, create_graph)
+    zero = (lambda: Value(0.0)) if create_graph else (lambda: 0.0)
+    found = [grads[x] if x in grads else zero() for x in targets]
+    return found[0] if single else found
+
+
+def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
+    """d(sum of seed * root)/d(node) for every node the roots depend on, as a dict.
+
+    The same chain rule as `backward`, accumulated in a dict instead of in `.grad`: interior nodes
+    and leaves alike get their entry, and the graph is left exactly as it was.
+    """
+    order = _joint_order([r for r in roots if isinstance(r, Value)])
+    grads: dict = {}
+    for root, seed in zip(roots, seeds):
+        if not isinstance(root, Value):
+            continue  # a plain number depends on nothing
+        if create_graph and not isinstance(seed, Value):
+            seed = Value(seed)
+        elif not create_graph:
+            seed = float(seed)
+        grads[root] = grads[root] + seed if root in grads else seed
+    for node in reversed(order):
+        g = grads.get(node)
+        if g is None:
+            continue
+        rule = node.op.derivatives
+        if rule.__class__ is tuple:
+            derivs = rule
+        elif create_graph:
+            derivs = rule(node, *node.parents)
+        else:
+            derivs = rule(node.data, *(p.data for p in node.parents))
+        for parent, d in zip(node.parents, derivs, strict=True):
+            # A constant 1.0 (the + rule) passes g on unchanged: no product node to record.
+            term = g if d.__class__ is float and d == 1.0 else g * d
+            grads[parent] = grads[parent] + term if parent in grads else term
+    return grads
+
+
+def _joint_order(roots: list) -> list:
+    """One topological order for several roots: each root's order, nodes already seen dropped.
+
+    A node already placed came from an earlier root's order together with all its ancestors, so
+    every node still follows its parents.
+    """
+    order, seen = [], set()
+    for root in roots:
+        for node in topological_order(root):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+# ------------------------------------------------------------------------------ on functions
+
+
+def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """A function returning `(f(*args), df/d args[argnums])` for a scalar-valued `f`.
+
+    The value is a float; the gradient has the structure of the argument (a tuple of them when
+    `argnums` is a tuple).
+
+    >>> value_and_grad(lambda w: w[0] * w[1] + w[0])([2.0, -3.0])   # d/dw = [w1 + 1, w0]
+    (-4.0, [-2.0, 2.0])
+    """
+
+    def wrapped(*args):
+        lifted, wanted = _lift_args(args, argnums, "value_and_grad")
+        out = f(*lifted)
+        _check_scalar(out, "value_and_grad")
+        xs = [leaf for i in wanted for leaf in leaves(lifted[i])]
+        flat = iter(grad(out, xs) if xs else [])
+        result = tuple(_mirror(args[i], flat) for i in wanted)
+        return _float(out), result if isinstance(argnums, (list, tuple)) else result[0]
+
+    return _named(wrapped, f, "value_and_grad")
+
+
+def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """A function returning the Jacobian of `f` at its arguments, as a numpy array.
+
+    Its shape is the shape of `f`'s output followed by the shape of the argument (a number has
+    shape ()), so `J[i, j] = d out_i / d x_j`; a float when both are numbers. One reverse pass per
+    output entry over a single recorded graph.
+
+    >>> jacobian(lambda v: [v[0] * v[1], v[0] + v[1]])([2.0, 5.0])
+    array([[5., 2.],
+           [1., 1.]])
+    """
+
+    def wrapped(*args):
+        lifted, wanted = _lift_args(args, argnums, "jacobian")
+        out = f(*lifted)
+        outputs = leaves(out)
+        out_shape = np.shape(rebuild(out, iter([0.0] * len(outputs))))
+        jacobians = []
+        for i in wanted:
+            xs = leaves(lifted[i])
+            rows = [
+                grad(y, xs) if xs and isinstance(y, Value) else [0.0] * len(xs) for y in outputs
+            ]
+            shape = out_shape + np.shape(_mirror(args[i], iter([0.0] * len(xs))))
+            jacobians.append(_array(rows, shape))
+        return tuple(jacobians) if isinstance(argnums, (list, tuple)) else jacobians[0]
+
+    return _named(wrapped, f, "jacobian")
+
+
+def hessian(f: Callable, argnum: int = 0) -> Callable:
+    """A function returning the Hessian of a scalar-valued `f` with respect to one argument.
+
+    `H[i, j] = d2 f / dx_i dx_j`, shaped (argument shape + argument shape); a float for a number.
+    Built by differentiating the `create_graph=True` gradient once per entry.
+
+    >>> rosenbrock = lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    >>> hessian(rosenbrock)(1.0, 1.0)       # d2f/dx2 = 2 - 400 y + 1200 x^2
+    802.0
+    """
+
+    def wrapped(*args):
+        lifted, (i,) = _lift_args(args, argnum, "hessian")
+        out = f(*lifted)
+        _check_scalar(out, "hessian")
+        xs = leaves(lifted[i])
+        first = grad(out, xs, create_graph=True) if xs else []
+        rows = [grad(g, xs) for g in first]
+        shape = np.shape(_mirror(args[i], iter([0.0] * len(xs))))
+        return _array(rows, shape + shape)
+
+    return _named(wrapped, f, "hessian")
+
+
+def hvp(f: Callable, x, v):
+    """The Hessian of scalar-valued `f` at `x` times the vector `v`, without forming the Hessian.
+
+    `x` and `v` have the same structure (a number, a list, an array); so has the result. It is the
+    gradient of (grad f . v), two reverse passes whatever the size of `x`.
+
+    >>> hvp(lambda w: w[0] ** 3 * w[1], [1.0, 2.0], [1.0, 0.0])   # H = [[6 x y, 3 x^2], [3 x^2, 0]]
+    [12.0, 3.0]
+    """
+    lifted, _ = _lift_args((x,), 0, "hvp")
+    xs = leaves(lifted[0])
+    directions = [float(_data(d)) for d in leaves(v)]
+    if len(directions) != len(xs):
+        raise ValueError(f"hvp: x has {len(xs)} entries but v has {len(directions)}")
+    out = f(lifted[0])
+    _check_scalar(out, "hvp")
+    first = grad(out, xs, create_graph=True) if xs else []
+    dot = sum((g * d for g, d in zip(first, directions)), Value(0.0))
+    return _mirror(x, iter(grad(dot, xs) if xs else []))
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _lift_args(args: tuple, argnums, who: str) -> tuple[list, tuple[int, ...]]:
+    """The arguments with a fresh leaf Value for every number, and the argument indices wanted."""
+    wanted = tuple(argnums) if isinstance(argnums, (list, tuple)) else (argnums,)
+    for i in wanted:
+        if not isinstance(i, int) or not -len(args) <= i < len(args):
+            raise ValueError(f"{who}: argnums {argnums!r} out of range for {len(args)} arguments")
+    wanted = tuple(i % len(args) for i in wanted)
+    lifted = [rebuild(a, (Value(float(_data(x))) for x in leaves(a)), object) for a in args]
+    return lifted, wanted
+
+
+def _mirror(arg, values):
+    """`values` (floats) put into the structure of the argument `arg`."""
+    return rebuild(arg, (float(_data(v)) for v in values), float)
+
+
+def _array(rows: list, shape: tuple):
+    array = np.array(rows, dtype=float).reshape(shape)
+    return float(array) if array.shape == () else array
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _float(x) -> float:
+    return float(_data(x))
+
+
+def _check_scalar(out, who: str) -> None:
+    if is_container(out) or not isinstance(out, (Value, int, float, np.floating)):
+        raise TypeError(
+            f"{who}: f must return a scalar (a Value or a number), got {_name(out)}; "
+            "use jacobian for several outputs"
+        )
+
+
+def _name(x) -> str:
+    return f"{type(x).__name__} of {len(x)}" if isinstance(x, (list, tuple)) else type(x).__name__
+
+
+def _named(wrapped: Callable, f: Callable, what: str) -> Callable:
+    wrapped.__name__ = f"{what}({getattr(f, '__name__', 'f')})"
+    wrapped.__doc__ = f"{what} of {getattr(f, '__name__', 'f')}."
+    return wrapped

@@ -1,0 +1,503 @@
+"""Check analytic gradients against finite differences (and, optionally, against PyTorch).
+
+`gradcheck(f, inputs)` runs the backward pass and central differences on the same function and
+returns a report, one row per derivative: analytic, numeric, absolute and relative error, ok/FAIL.
+With `order=2` it also checks the Hessian (the `create_graph=True` gradient differentiated again)
+against finite differences of the analytic gradient.
+
+Inputs, as in `torch.autograd.gradcheck`: `inputs` is the list of `f`'s arguments (a single number
+or Value is one argument). An argument is a number, a Value, or a nested list/tuple/numpy array of
+them; `f` receives fresh leaf Values in place of the numbers. Leaf Values you pass are used as
+they are: their `.data` is nudged and restored, their `.grad` never touched. A function taking no
+arguments is a closure over the Values passed (a model's loss, checked on `model.parameters()`).
+
+>>> report = gradcheck(lambda x, y: x * y + x.exp(), [1.0, 2.0])
+>>> bool(report), round(report["∂f/∂x"].actual, 6)    # y + e^x
+(True, 4.718282)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import operator
+
+from . import mode
+from .functional import grad
+from .report import Entry, Report, make_entry
+from .structure import flatten, is_container, leaves, rebuild
+from .value import Value, sum_values
+
+__all__ = [
+    "GradcheckError",
+    "GradcheckReport",
+    "check_local_derivatives",
+    "compare_with_torch",
+    "gradcheck",
+    "numerical_grad",
+]
+
+EPS = 1e-6
+ATOL = 1e-5
+RTOL = 1e-3
+
+
+class GradcheckError(AssertionError):
+    """Derivatives disagree: the message lists the worst mismatches first, `.report` them all."""
+
+    def __init__(self, report: Report):
+        super().__init__(report.failure_message())
+        self.report = report
+
+
+class GradcheckReport(Report):
+    """The result of `gradcheck`: `entries` (actual = analytic, expected = numeric), `value` (f at
+    the inputs), `passed`; truthy when every derivative matches; `print()` shows the table."""
+
+    def __init__(self, entries, *, value: float, eps: float, atol: float, rtol: float, order: int):
+        super().__init__(
+            "gradcheck",
+            entries,
+            atol=atol,
+            rtol=rtol,
+            columns=("analytic", "numeric"),
+            label="derivative",
+            noun="derivatives",
+            settings=f"order={order}, eps={eps:g}, atol={atol:g}, rtol={rtol:g}",
+            footer="analytic: the backward pass; numeric: central differences"
+            + (" (of the analytic gradient, for ∂²)" if order == 2 else ""),
+        )
+        self.value = value
+        self.eps = eps
+        self.order = order
+
+
+# ------------------------------------------------------------------------------ the checks
+
+
+def numerical_grad(f, inputs, eps: float = EPS):
+    """df/d(inputs) by central differences, (f(x + eps) - f(x - eps)) / 2 eps per number.
+
+    `inputs` follows the conventions of this module; the result mirrors it (a float for a single
+    number, a list with one entry per argument, each shaped like its argument).
+
+    >>> [round(g, 6) for g in numerical_grad(lambda x, y: x * y, [3.0, 4.0])]
+    [4.0, 3.0]
+    """
+    problem = _Problem(f, inputs, None, "numerical_grad")
+    slopes = [_slopes(problem.value, leaf, eps)[0] for leaf in problem.leaves]
+    return problem.mirror(slopes)
+
+
+def gradcheck(
+    f,
+    inputs,
+    *,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
+    order: int = 1,
+    raise_on_failure: bool = False,
+    names=None,
+) -> GradcheckReport:
+    """Compare the backward pass of `f` at `inputs` with finite differences, one derivative a row.
+
+    A derivative passes when |analytic - numeric| <= atol + rtol |numeric|. Returns a
+    GradcheckReport (truthy when all pass, `print` it for the table); with `raise_on_failure=True`
+    a failure raises GradcheckError (an AssertionError) listing the worst mismatches first.
+    `order=2` checks the second derivatives too. `names` names the arguments (default: f's
+    parameter names, or the labels of the Values passed).
+
+    >>> print(gradcheck(lambda x: x**3, 2.0, order=2))   # doctest: +ELLIPSIS
+    gradcheck: ok, all 2 derivatives match (order=2, eps=1e-06, atol=1e-05, rtol=0.001)
+      derivative  analytic  numeric  abs err  rel err
+      ∂f/∂x       12        12       ...  ok
+      ∂²f/∂x²     12        12       ...  ok
+    analytic: the backward pass; numeric: central differences (of the analytic gradient, for ∂²)
+    """
+    __tracebackhide__ = True  # under pytest a failure points at the caller's line
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    if not eps > 0.0:
+        raise ValueError(f"gradcheck: eps must be > 0, got {eps!r}")
+    problem = _Problem(f, inputs, names, "gradcheck")
+    xs = problem.leaves
+    out = problem.output()
+    value = float(_data(out))
+    entries = []
+    analytic = grad(out, xs) if isinstance(out, Value) and xs else [0.0] * len(xs)
+    for name, leaf, a in zip(problem.names, xs, analytic):
+        numeric, forward, backward = _slopes(problem.value, leaf, eps, center=value)
+        entries.append(_entry(f"∂f/∂{name}", a, numeric, atol, rtol, forward, backward))
+    if order == 2:
+        entries += _second_order(problem, out, eps, atol, rtol)
+    report = GradcheckReport(entries, value=value, eps=eps, atol=atol, rtol=rtol, order=order)
+    if raise_on_failure and not report.passed:
+        raise GradcheckError(report)
+    return report
+
+
+def _second_order(problem: _Problem, out, eps: float, atol: float, rtol: float) -> list[Entry]:
+    """H[i][j] from differentiating the create_graph gradient vs differences of that gradient."""
+    xs = problem.leaves
+    if isinstance(out, Value) and xs:
+        first = grad(out, xs, create_graph=True)
+        hessian = [grad(g, xs) for g in first]
+    else:
+        hessian = [[0.0] * len(xs) for _ in xs]
+
+    def gradient() -> list[float]:
+        y = problem.output()
+        return grad(y, xs) if isinstance(y, Value) else [0.0] * len(xs)
+
+    columns = [_slopes(gradient, leaf, eps) for leaf in xs]  # column j: dg/dx_j
+    entries = []
+    for i, a in enumerate(problem.names):
+        for j, b in enumerate(problem.names):
+            name = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
+            numeric, forward, backward = (_component(c, i) for c in columns[j])
+            entries.append(_entry(name, hessian[i][j], numeric, atol, rtol, forward, backward))
+    return entries
+
+
+def compare_with_torch(
+    f,
+    inputs,
+    *,
+    atol: float = 1e-12,
+    rtol: float = 1e-9,
+    order: int = 1,
+    raise_on_failure: bool = False,
+    names=None,
+) -> Report:
+    """Run `f` on Values and on torch float64 tensors; compare the value and the derivatives.
+
+    `f` must take its inputs as arguments and use only what Value and torch.Tensor share: the
+    operators `+ - * / **` and the methods exp, log, tanh, sigmoid, relu, sqrt, abs, sin, cos.
+    `order=2` compares the Hessians too. Both engines compute in float64, so the default
+    tolerances are tight. Needs PyTorch (imported here, only when called).
+    """
+    __tracebackhide__ = True
+    torch = _import_torch()
+    if order not in (1, 2):
+        raise ValueError(f"compare_with_torch: order must be 1 or 2, got {order!r}")
+    problem = _Problem(f, inputs, names, "compare_with_torch")
+    if problem.closure:
+        raise TypeError(
+            "compare_with_torch: f must take the inputs as arguments (it runs on torch tensors too)"
+        )
+    xs = problem.leaves
+    out = problem.output()
+    ours = [("f", _data(out))]
+    first = grad(out, xs, create_graph=order == 2) if isinstance(out, Value) and xs else []
+    first = first or [0.0] * len(xs)
+    ours += [(f"∂f/∂{n}", _data(g)) for n, g in zip(problem.names, first)]
+
+    tensors = [torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in xs]
+    t_out = f(*problem.rebuild_args(tensors))
+    theirs = [t_out.item() if torch.is_tensor(t_out) else float(t_out)]
+    t_first = [None] * len(xs)
+    if torch.is_tensor(t_out) and t_out.requires_grad and xs:
+        t_first = torch.autograd.grad(t_out, tensors, allow_unused=True, create_graph=order == 2)
+    theirs += [0.0 if g is None else g.item() for g in t_first]
+
+    if order == 2:
+        for i, a in enumerate(problem.names):
+            row = grad(first[i], xs) if isinstance(first[i], Value) else [0.0] * len(xs)
+            t_row = [None] * len(xs)
+            if t_first[i] is not None and t_first[i].requires_grad:
+                t_row = torch.autograd.grad(
+                    t_first[i], tensors, allow_unused=True, retain_graph=True
+                )
+            for j, b in enumerate(problem.names):
+                name = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
+                ours.append((name, row[j]))
+                theirs.append(0.0 if t_row[j] is None else t_row[j].item())
+
+    entries = [make_entry(n, a, t, atol, rtol) for (n, a), t in zip(ours, theirs)]
+    report = Report(
+        "compare_with_torch",
+        entries,
+        atol=atol,
+        rtol=rtol,
+        columns=("ours", "torch"),
+        label="quantity",
+        noun="quantities",
+        settings=f"order={order}, float64, atol={atol:g}, rtol={rtol:g}",
+    )
+    if raise_on_failure and not report.passed:
+        raise GradcheckError(report)
+    return report
+
+
+def check_local_derivatives(node, *, eps: float = EPS, atol: float = ATOL, rtol: float = RTOL):
+    """Check one op in a graph: its local derivatives vs finite differences of its forward.
+
+    Returns `(status, entries)`: status "ok", "fail", "kink" (the op is not differentiable at this
+    point, its one-sided slopes differ, e.g. relu at 0) or "unchecked" (a leaf, or an op whose
+    forward is unknown: ops made by `define_op` carry theirs). Used by `draw_graph(check=True)`.
+    """
+    if not node.parents:
+        return "unchecked", []
+    forward = forward_of(node.op, len(node.parents))
+    if forward is None:
+        return "unchecked", []
+    xs = [p.data for p in node.parents]
+    rule = node.op.derivatives
+    analytic = rule if rule.__class__ is tuple else rule(node.data, *xs)
+    if not isinstance(analytic, (list, tuple)):
+        analytic = (analytic,)
+    entries, status = [], "ok"
+    for i, (parent, a) in enumerate(zip(node.parents, analytic)):
+
+        def at(t: float, i: int = i) -> float:
+            return forward(*xs[:i], t, *xs[i + 1 :])
+
+        numeric, up, down = _slope_1d(at, xs[i], eps, center=node.data)
+        entry = _entry(f"∂{node.op}/∂{parent.label or f'arg{i}'}", a, numeric, atol, rtol, up, down)
+        entries.append(entry)
+        if not entry.passed:
+            kink = entry.note.startswith("kink") and status != "fail"
+            status = "kink" if kink else "fail"
+    return status, entries
+
+
+# ------------------------------------------------------------------------------ forwards of ops
+
+_BINARY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+}
+_UNARY = {"neg": operator.neg} | {
+    name: getattr(Value, name)
+    for name in ("exp", "log", "tanh", "sigmoid", "relu", "abs", "softplus", "sin", "cos")
+}
+
+
+def forward_of(op, arity: int):
+    """The forward of a primitive as a function of floats (None when it cannot be recovered).
+
+    A custom op carries its own (`op.forward`); built-in ops are re-run through Value, so the
+    check sees the very code the graph ran. A constant power `**c` takes c from its name.
+    """
+    own = getattr(op, "forward", None)
+    if own is not None:
+        return lambda *xs: float(own(*xs))
+    name = str(op)
+    if name == "sum":
+        return _via_values(lambda *vs: sum_values(vs))
+    if arity == 2 and name in _BINARY:
+        return _via_values(_BINARY[name])
+    if arity == 1 and name in _UNARY:
+        return _via_values(_UNARY[name])
+    if arity == 1 and name.startswith("**"):
+        try:
+            c = float(name[2:])
+        except ValueError:
+            return None
+        return _via_values(lambda x: x**c)
+    return None
+
+
+def _via_values(fn):
+    def forward(*xs: float) -> float:
+        with mode.no_grad():
+            return fn(*(Value(x) for x in xs)).data
+
+    return forward
+
+
+# ------------------------------------------------------------------------------ finite differences
+
+
+def _slopes(evaluate, leaf: Value, eps: float, center=None):
+    """(central, forward, backward) differences of `evaluate()` (a number or a list of numbers)
+    in `leaf.data`; the leaf is restored whatever happens."""
+    x = leaf.data
+
+    def at(t: float):
+        leaf.data = t
+        return evaluate()
+
+    try:
+        return _slope_1d(at, x, eps, center)
+    finally:
+        leaf.data = x
+
+
+def _slope_1d(at, x: float, eps: float, center=None):
+    """(central, forward, backward) differences of `at` around x; None for a side that failed.
+
+    Where `at` raises on one side (a domain error: log just left of 0) the one-sided difference on
+    the other side stands in for the central one; where both sides fail the slope is NaN.
+    """
+    up, down = _try(at, x + eps), _try(at, x - eps)
+    if center is None:
+        center = _try(at, x)
+    forward = None if up is None or center is None else _scale(_sub(up, center), 1.0 / eps)
+    backward = None if down is None or center is None else _scale(_sub(center, down), 1.0 / eps)
+    if up is not None and down is not None:
+        central = _scale(_sub(up, down), 0.5 / eps)
+    else:
+        central = forward if forward is not None else backward
+    return (math.nan if central is None else central), forward, backward
+
+
+def _try(at, t: float):
+    try:
+        y = at(t)
+    except (ArithmeticError, ValueError):
+        return None
+    return [float(_data(v)) for v in y] if isinstance(y, list) else float(_data(y))
+
+
+def _component(slope, i: int):
+    """Entry i of a slope of a list-valued function (None and NaN stand for every entry)."""
+    return slope[i] if isinstance(slope, list) else slope
+
+
+def _sub(a, b):
+    return [p - q for p, q in zip(a, b)] if isinstance(a, list) else a - b
+
+
+def _scale(a, k: float):
+    return [p * k for p in a] if isinstance(a, list) else a * k
+
+
+def _entry(name, analytic, numeric, atol, rtol, forward, backward) -> Entry:
+    entry = make_entry(name, _data(analytic), numeric, atol, rtol)
+    note = ""
+    if forward is None or backward is None:
+        if forward is not None or backward is not None:
+            side = "forward" if forward is not None else "backward"
+            note = (
+                f"one-sided ({side}) difference, f undefined on the other side: try a smaller eps"
+            )
+    elif not entry.passed:
+        gap = abs(forward - backward)
+        if gap > atol + rtol * max(abs(forward), abs(backward)) and gap > 0.1 * entry.abs_err:
+            note = f"kink: one-sided slopes {backward:.6g} (left) and {forward:.6g} (right)"
+    if note:
+        entry = make_entry(name, _data(analytic), numeric, atol, rtol, note=note)
+    return entry
+
+
+# ------------------------------------------------------------------------------ the function
+
+
+class _Problem:
+    """`f` with its inputs as leaf Values: call it, nudge a leaf, name each leaf."""
+
+    def __init__(self, f, inputs, names, who: str):
+        self.who = who
+        self.single = not isinstance(inputs, (list, tuple))
+        self.args = [inputs] if self.single else list(inputs)
+        self.lifted = [
+            rebuild(a, (self._leaf(path, x) for path, x in flatten(a)), object) for a in self.args
+        ]
+        self.leaves = [leaf for a in self.lifted for leaf in leaves(a)]
+        self.call, self.closure, params = _caller(f, self.lifted, who)
+        self.names = self._names(names, params)
+
+    def _leaf(self, path: str, x) -> Value:
+        if isinstance(x, Value):
+            if x.parents:
+                raise ValueError(
+                    f"{self.who}: input {x.label or path or 'x'} is not a leaf (made by "
+                    f"{str(x.op)!r}); pass the leaf Values f reads, e.g. model.parameters()"
+                )
+            return x
+        try:
+            return Value(float(x))
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{self.who}: inputs must be numbers, Values or nested lists/tuples/arrays of "
+                f"them, got {type(x).__name__} at {path or 'the top'}"
+            ) from None
+
+    def _names(self, names, params: list[str]) -> list[str]:
+        if names is not None:
+            names = [names] if isinstance(names, str) else list(names)
+            if len(names) != len(self.args):
+                raise ValueError(
+                    f"{self.who}: {len(self.args)} inputs but {len(names)} names {names}"
+                )
+        found = []
+        for i, arg in enumerate(self.lifted):
+            if names is not None:
+                base = names[i]
+            elif i < len(params) and not self.closure:
+                base = params[i]
+            else:
+                base = "x" if self.single else f"x{i}"
+            for path, leaf in flatten(arg, base):
+                found.append(leaf.label if leaf.label and names is None else path)
+        return found
+
+    def output(self):
+        out = self.call()
+        if is_container(out) or not isinstance(out, (Value, int, float)):
+            kind = type(out).__name__
+            raise TypeError(
+                f"{self.who}: f must return a scalar (a Value or a number), got {kind}; check "
+                "each output separately, or a weighted sum of them"
+            )
+        return out
+
+    def value(self) -> float:
+        return float(_data(self.output()))
+
+    def mirror(self, numbers: list):
+        it = iter(numbers)
+        found = [rebuild(a, it, float) for a in self.args]
+        return found[0] if self.single else found
+
+    def rebuild_args(self, new_leaves: list) -> list:
+        it = iter(new_leaves)
+        return [rebuild(a, it, object) for a in self.lifted]
+
+
+def _caller(f, lifted: list, who: str):
+    """(call, is_closure, parameter names): f(*inputs), or f() for a closure over the inputs."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # some builtins have no signature: just call
+        return (lambda: f(*lifted)), False, []
+    params = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    try:
+        signature.bind(*lifted)
+        return (lambda: f(*lifted)), False, params
+    except TypeError:
+        pass
+    try:
+        signature.bind()
+    except TypeError:
+        raise TypeError(
+            f"{who}: f{signature} cannot be called with the {len(lifted)} inputs given; inputs "
+            "is the list of f's arguments (wrap a single list argument: [[1.0, 2.0]])"
+        ) from None
+    if all(isinstance(a, Value) for arg in lifted for a in leaves(arg)):
+        return f, True, []
+    raise TypeError(f"{who}: f takes no arguments, so the inputs must be the Values it reads")
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            "compare_with_torch needs PyTorch, which is not installed: pip install torch "
+            "(the CPU build is enough), or install backprop-lab[test]"
+        ) from exc
+    return torch

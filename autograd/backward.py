@@ -46,7 +46,8 @@ def backward(root, gradient=1.0, create_graph: bool = False) -> None:
     order = topological_order(root)
     # `.grad` of interior nodes is the working accumulator of this pass; what earlier passes
     # left there is set aside and added back at the end, so every node accumulates exactly.
-    earlier = [(node, node.grad) for node in order if _nonzero(node.grad)]
+    # (`if node.grad` is "is not the float 0.0": a NaN and a Value gradient both count as set.)
+    earlier = [(node, node.grad) for node in order if node.grad]
     for node, _ in earlier:
         node.grad = 0.0
     if create_graph:

@@ -5,6 +5,8 @@ right above the method that computes its forward value. A rule `derivatives(out,
 d out / d input for each input. It is written with plain arithmetic (and the generic `exp`, `log`,
 ... below), so the same rule runs on floats (the fast first-order backward) and on Values (the
 differentiable backward of `create_graph=True`). Every other op is a one-line composition.
+(`-` and unary `-` are primitives, not `a + b * -1`: the commonest op of losses then costs one
+node rather than three, with bit-identical values and gradients.)
 
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
 >>> c = a * b + a           # c = ab + a
@@ -93,6 +95,16 @@ class Value:
         other = other if other.__class__ is Value else _lift(other, "+")
         return _node(self.data + other.data, ADD, (self, other))
 
+    # Subtraction: d(a - b)/da = 1, d(a - b)/db = -1. A primitive rather than a + b * -1: the
+    # commonest op of losses (residuals, margins, shifts) then costs one node, not three.
+    def __sub__(self, other):
+        other = other if other.__class__ is Value else _lift(other, "-")
+        return _node(self.data - other.data, SUB, (self, other))
+
+    # Negation: d(-a)/da = -1. A primitive for the same reason: one node rather than a * -1.
+    def __neg__(self) -> Value:
+        return _node(-self.data, NEG, (self,))
+
     # Multiplication: d(ab)/da = b, d(ab)/db = a.
     def __mul__(self, other):
         other = other if other.__class__ is Value else _lift(other, "*")
@@ -153,17 +165,12 @@ class Value:
         return _node(math.cos(self.data), COS, (self,))
 
     # ---------------------------------------------------------------- compositions
-    def __neg__(self) -> Value:  # -a = a * -1
-        return self * -1.0
-
-    def __sub__(self, other) -> Value:  # a - b = a + (-b)
-        return self + (-other if isinstance(other, Value) else -_number(other, "-"))
-
     def __truediv__(self, other) -> Value:  # a / b = a * b^-1
-        b = other.data if isinstance(other, Value) else _number(other, "/")
+        by_value = isinstance(other, Value)
+        b = other.data if by_value else _number(other, "/")
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
-        return self * (other**-1.0 if isinstance(other, Value) else 1.0 / b)
+        return self * (other**-1.0 if by_value else 1.0 / b)
 
     def sqrt(self) -> Value:  # sqrt x = x^0.5
         if self.data < 0.0:
@@ -217,7 +224,7 @@ class Value:
 
 
 def _node(data: float, op: Primitive, parents: tuple) -> Value:
-    """Make the output of an op; every primitive goes through here."""
+    """Make the output of an op; every primitive goes through here (and `affine`, inlined)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -233,13 +240,30 @@ def _node(data: float, op: Primitive, parents: tuple) -> Value:
     return out
 
 
+def _leaf(data: float) -> Value:
+    """A constant leaf holding a float: what a plain number in `x * 2.0` becomes."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = LEAF
+    out.parents = ()
+    return out
+
+
 def _lift(x, op: str) -> Value:
     """A Value as is; a plain number as a constant leaf; anything else is a TypeError."""
-    return x if isinstance(x, Value) else Value(_number(x, op))
+    if x.__class__ is float:  # the common case first: no isinstance against the number ABCs
+        return _leaf(x)
+    if isinstance(x, Value):
+        return x
+    return _leaf(_number(x, op))
 
 
 def _number(x, op: str) -> float:
     """A plain real number as a float; anything else is a TypeError naming the op."""
+    if isinstance(x, (float, int)):  # builtins (and numpy's float64): no ABC check needed
+        return float(x)
     if isinstance(x, _REAL) and not isinstance(x, Value):
         return float(x)
     raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} ({x!r:.60})")
@@ -334,6 +358,8 @@ def _sign(x) -> float:
 
 # -------------------------------------------------------------------- the primitive table
 ADD = Primitive("+", (1.0, 1.0))
+SUB = Primitive("-", (1.0, -1.0))
+NEG = Primitive("neg", (-1.0,))
 MUL = Primitive("*", lambda out, a, b: (b, a))
 POW = Primitive("**", _pow_derivatives)
 EXP = Primitive("exp", lambda out, x: (out,))
@@ -350,10 +376,71 @@ COS = Primitive("cos", lambda out, x: (-sin(x),))
 @functools.lru_cache(maxsize=1024)
 def power_op(c: float) -> Primitive:
     """The primitive x ** c for one constant exponent c (named like `**2`)."""
-    return Primitive(f"**{c:g}", lambda out, x: (c * power(x, c - 1.0),))
+    op = Primitive(f"**{c:g}", lambda out, x: (c * power(x, c - 1.0),))
+    op.exponent = c  # the exact constant, for code that replays the op (`autograd.compile`)
+    return op
 
 
 def zero_grad(values) -> None:
     """Set `.grad` of every Value in `values` back to 0.0 (before the next backward pass)."""
     for v in values:
         v.grad = 0.0
+
+
+@functools.cache
+def sum_op(n: int) -> Primitive:
+    """The primitive x0 + x1 + ... + x(n-1) for n inputs: every local derivative is 1."""
+    return Primitive("sum", (1.0,) * n)
+
+
+# Sum of n values: d(x0 + x1 + ...)/dx_i = 1. One node where a chain of binary `+` would make n - 1,
+# with the same floats (added left to right, as the chain does) and the same gradients: how a
+# neuron adds up its weighted inputs.
+def sum_values(values) -> Value:
+    """x0 + x1 + ... as one node (numbers count as constants).
+
+    >>> a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    >>> s = sum_values([a, b, c])
+    >>> s.data, s.op, len(s.parents)
+    (6.0, 'sum', 3)
+    """
+    values = [v if v.__class__ is Value else _lift(v, "sum") for v in values]
+    if not values:
+        raise ValueError("sum_values: needs at least one value")
+    if len(values) == 1:
+        return values[0]
+    total = values[0].data
+    for v in values[1:]:
+        total += v.data
+    return _node(total, sum_op(len(values)), tuple(values))
+
+
+def affine(weights, inputs, bias: Value) -> Value:
+    """bias + w0 x0 + w1 x1 + ..., the forward pass of a neuron: one `*` node per weight and one
+    `sum` node, i.e. `sum_values([bias, w0 * x0, w1 * x1, ...])`.
+
+    The products are made in place rather than through operator dispatch and `_node` (the same
+    nodes and floats, a third of the cost); inside `no_grad` or `detect_anomaly` it takes the
+    ordinary path, so those modes behave as for any op.
+
+    >>> w, x = [Value(2.0), Value(3.0)], [Value(1.0), 0.5]
+    >>> out = affine(w, x, Value(1.0))     # 1 + 2 * 1 + 3 * 0.5
+    >>> out.data, out.op, [p.op for p in out.parents]
+    (4.5, 'sum', ['', '*', '*'])
+    """
+    if not mode.grad_enabled or mode.anomaly_enabled:
+        return sum_values([bias, *(w * x for w, x in zip(weights, inputs))])
+    parents = [bias]
+    total = bias.data
+    for w, x in zip(weights, inputs):
+        if x.__class__ is not Value:
+            x = _lift(x, "*")
+        product = _new(Value)  # = w * x, as _node would make it
+        product.data = data = w.data * x.data
+        product.grad = 0.0
+        product.label = ""
+        product.op = MUL
+        product.parents = (w, x)
+        parents.append(product)
+        total += data
+    return _node(total, sum_op(len(parents)), tuple(parents))

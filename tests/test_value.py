@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from catalogue import BINARY, UNARY, central_difference, isclose, pairs, points, value_fn
 
-from autograd import DomainError, Value, detect_anomaly
+from autograd import DomainError, Value, detect_anomaly, sum_values
 
 
 def grads_of(op, args, create_graph=False):
@@ -283,3 +283,35 @@ def test_without_anomaly_mode_nan_passes_silently():
     x = Value(0.0)
     x.sqrt().backward()
     assert x.grad == math.inf
+
+
+# ------------------------------------------------------------------ the n-ary sum
+
+
+def test_sum_values_is_one_node_with_unit_derivatives(torch):
+    xs = [0.5, -1.25, 2.0, 3.5]
+    vs = [Value(x) for x in xs]
+    s = sum_values([*vs, 1.0])
+    assert s.op == "sum" and len(s.parents) == 5 and s.parents[:4] == tuple(vs)
+    (s * s).backward()
+    ts = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    ((ts.sum() + 1.0) ** 2).backward()
+    assert s.data == sum(xs) + 1.0
+    assert [v.grad for v in vs] == ts.grad.tolist()
+
+
+def test_sum_values_second_derivatives_through_create_graph():
+    a, b = Value(1.5), Value(-0.5)
+    y = sum_values([a * a, a * b, b])  # dy/da = 2a + b, d2y/da2 = 2, d2y/dadb = 1
+    y.backward(create_graph=True)
+    g = a.grad
+    a.grad = b.grad = 0.0
+    g.backward()
+    assert (g.data, a.grad, b.grad) == (2.5, 2.0, 1.0)
+
+
+def test_sum_values_of_one_value_is_that_value_and_of_none_an_error():
+    a = Value(2.0)
+    assert sum_values([a]) is a
+    with pytest.raises(ValueError, match="sum_values: needs at least one value"):
+        sum_values([])

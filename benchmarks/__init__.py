@@ -1,0 +1,1 @@
+"""Benchmarks of backprop-lab against micrograd: `python -m benchmarks.run` (see `run.py`)."""

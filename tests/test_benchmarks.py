@@ -1,0 +1,70 @@
+"""The benchmark suite runs end to end (quick mode) and reports well-formed numbers.
+
+No timing thresholds: only the shape of the JSON and that every figure and ratio is a positive
+number. micrograd (the `bench` extra) is needed; the test skips where it is truly absent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import require_module
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = {
+    "forward",
+    "forward_gc_on",
+    "backward",
+    "training_step",
+    "training_step_gc_on",
+    "training_step_compiled",
+    "memory",
+    "deepest_chain",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory) -> dict:
+    require_module("micrograd")
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| benchmark |" in done.stdout and "ratio" in done.stdout
+    return json.loads(out.read_text())
+
+
+def test_quick_run_reports_every_benchmark(quick_result):
+    assert set(quick_result["benchmarks"]) == ROWS
+    assert quick_result["quick"] is True
+
+
+@pytest.mark.parametrize("row", sorted(ROWS))
+def test_every_figure_and_ratio_is_a_positive_number(quick_result, row):
+    entry = quick_result["benchmarks"][row]
+    for key in ("backprop_lab", "micrograd", "ratio"):
+        value = entry[key]
+        assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (key, value)
+    assert entry["unit"] and entry["name"]
+
+
+def test_the_machine_and_versions_are_recorded(quick_result):
+    machine = quick_result["machine"]
+    for key in ("cpu", "cores", "python", "numpy", "torch", "micrograd", "date"):
+        assert machine[key], key
+
+
+def test_both_libraries_train_on_the_same_losses(quick_result):
+    differences = quick_result["training"]["max_loss_difference"]
+    assert differences["ours_vs_micrograd"] < 1e-9
+    assert differences["compiled_vs_ours"] < 1e-9

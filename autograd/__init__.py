@@ -9,20 +9,56 @@
 """
 
 from .backward import topological_order
+from .compile import Compiled, TraceError, trace
+from .custom import define_op, primitive
+from .explain import Derivation, explain
+from .functional import grad, hessian, hvp, jacobian, value_and_grad
+from .gradcheck import (
+    GradcheckError,
+    GradcheckReport,
+    check_local_derivatives,
+    compare_with_torch,
+    gradcheck,
+    numerical_grad,
+)
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import detect_anomaly, is_grad_enabled, no_grad
-from .value import DomainError, Primitive, Value, zero_grad
+from .tensor import Tensor
+from .testing import GradientMismatch, assert_grads_close
+from .value import DomainError, Primitive, Value, sum_values, zero_grad
 
 __all__ = [
+    "Compiled",
+    "Derivation",
     "DomainError",
+    "GradcheckError",
+    "GradcheckReport",
+    "GradientMismatch",
     "GraphvizNotFoundError",
     "Primitive",
+    "Tensor",
+    "TraceError",
     "Value",
+    "assert_grads_close",
+    "check_local_derivatives",
+    "compare_with_torch",
+    "define_op",
     "detect_anomaly",
     "draw_graph",
+    "explain",
+    "grad",
+    "gradcheck",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
     "no_grad",
+    "numerical_grad",
+    "primitive",
     "save_graph",
+    "sum_values",
     "topological_order",
+    "trace",
+    "value_and_grad",
     "zero_grad",
 ]

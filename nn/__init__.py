@@ -23,18 +23,22 @@ from .module import Module
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_decision_boundary, plot_history, plot_regression
 from .schedules import LinearDecay, Schedule, StepDecay
-from .train import accuracy, fit, predict
+from .tensor_layers import Activation, Linear, Sequential
+from .train import accuracy, fit, predict, train_step
 
 __all__ = [
     "MLP",
     "SGD",
+    "Activation",
     "Adam",
     "Layer",
+    "Linear",
     "LinearDecay",
     "Module",
     "Neuron",
     "Optimizer",
     "Schedule",
+    "Sequential",
     "StepDecay",
     "accuracy",
     "batches",
@@ -56,4 +60,5 @@ __all__ = [
     "split",
     "standardize",
     "to_values",
+    "train_step",
 ]

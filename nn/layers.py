@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from autograd import Value
+from autograd.value import affine
 
 from .module import Module
 
@@ -88,10 +89,7 @@ class Neuron(Module):
             raise ValueError(
                 f"{self._path or 'Neuron'}: expected {len(self.w)} inputs, got {len(x)}"
             )
-        out = self.b
-        for wi, xi in zip(self.w, x):
-            out = out + wi * xi
-        out = activate(out, self.activation)
+        out = activate(affine(self.w, x, self.b), self.activation)  # b + w0 x0 + w1 x1 + ...
         out.label = self._path  # marks the module boundary for graph clusters
         return out
 

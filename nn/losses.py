@@ -25,7 +25,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from autograd import Value
+from autograd import Tensor, Value
+
+from . import tensor_losses
 
 __all__ = [
     "bce_with_logits",
@@ -50,6 +52,8 @@ def mse(pred, target) -> Value:
     `pred` is a Value (one sample, one output), a list of Values (a batch of scalar outputs) or a
     list of lists of Values (a batch of vector outputs); `target` has the same shape, in numbers.
     """
+    if isinstance(pred, Tensor):
+        return tensor_losses.mse(pred, target)
     return _mean([(p - t) ** 2 for p, t in _entries("mse", pred, target)])
 
 
@@ -60,6 +64,8 @@ def binary_cross_entropy(prob, target, eps: float = 1e-12) -> Value:
     gradient (as torch.clamp). Targets lie in [0, 1]. Shapes as `mse`. On raw scores prefer
     `bce_with_logits`, which stays exact where a sigmoid would round to 0 or 1.
     """
+    if isinstance(prob, Tensor):
+        return tensor_losses.binary_cross_entropy(prob, target, eps)
     name = "binary_cross_entropy"
     if not (isinstance(eps, _REAL) and 0.0 < eps < 0.5):
         raise ValueError(f"{name}: eps must be a number in (0, 0.5), got {eps!r}")
@@ -89,6 +95,8 @@ def bce_with_logits(logit, target) -> Value:
     stable primitive, so logits of +-1000 give exact, finite losses and gradients (s(z) - y).
     Targets lie in [0, 1]. Shapes as `mse`.
     """
+    if isinstance(logit, Tensor):
+        return tensor_losses.bce_with_logits(logit, target)
     name = "bce_with_logits"
     terms = []
     for z, y in _entries(name, logit, target):
@@ -102,6 +110,8 @@ def hinge(scores, labels) -> Value:
 
     Zero once every score is on its label's side with a margin of at least 1. Shapes as `mse`.
     """
+    if isinstance(scores, Tensor):
+        return tensor_losses.hinge(scores, labels)
     terms = []
     for s, y in _entries("hinge", scores, labels):
         if y not in (-1.0, 1.0):
@@ -118,6 +128,9 @@ def l2(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """
     if not (isinstance(alpha, _REAL) and alpha >= 0.0):
         raise ValueError(f"l2: alpha must be a number >= 0, got {alpha!r}")
+    params = list(params)
+    if params and isinstance(params[0], Tensor):
+        return tensor_losses.l2(params, alpha)
     squares = []
     for i, p in enumerate(params):
         if not isinstance(p, Value):
@@ -166,6 +179,8 @@ def cross_entropy(logits, target) -> Value:
     >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 6)   # log 2
     0.693147
     """
+    if isinstance(logits, Tensor):
+        return tensor_losses.cross_entropy(logits, target)
     name = "cross_entropy"
     logits, target = _plain(logits), _plain(target)
     if not isinstance(logits, (list, tuple)) or not logits:

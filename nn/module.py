@@ -10,13 +10,17 @@ Checkpoints are JSON (never pickle), written atomically, and loaded all-or-nothi
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import numbers
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from autograd import Value
 
@@ -114,11 +118,14 @@ class Module:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, *, optimizer=None, extra: dict | None = None) -> Path:
-        """Write a JSON checkpoint atomically: a crash mid-save leaves any previous file intact.
+        """Write a checkpoint atomically: a crash mid-save leaves any previous file intact.
 
-        The optimizer's state (momentum buffers, Adam moments, step count) goes in too when
-        given, so training resumes exactly.
+        JSON by default; a path ending in `.npz` stores the parameters as numpy arrays (compact
+        for tensor models) with the rest as JSON text inside, readable without pickle. The
+        optimizer's state (momentum buffers, Adam moments, step count) goes in too when given,
+        so training resumes exactly.
         """
+        path = Path(path)
         checkpoint = {
             "format": FORMAT,
             "version": VERSION,
@@ -129,12 +136,12 @@ class Module:
             checkpoint["optimizer"] = optimizer.state_dict()
         if extra is not None:
             checkpoint["extra"] = extra
-        try:
-            text = json.dumps(checkpoint, allow_nan=False, indent=1)
-        except ValueError:
-            bad = [n for n, v in checkpoint["parameters"].items() if not _all_finite(v)]
-            raise ValueError(f"save: parameters are not finite, e.g. {bad[:3]}") from None
-        return _write_atomically(Path(path), text)
+        bad = [n for n, v in checkpoint["parameters"].items() if not _all_finite(v)]
+        if bad:
+            raise ValueError(f"save: parameters are not finite, e.g. {bad[:3]}")
+        if path.suffix == ".npz":
+            return _write_atomically(path, _npz_bytes(checkpoint, self.named_parameters()))
+        return _write_atomically(path, json.dumps(checkpoint, allow_nan=False, indent=1))
 
     def load(self, path: str | os.PathLike, *, optimizer=None) -> dict:
         """Load a checkpoint written by `save` into this model (and optimizer), all-or-nothing.
@@ -144,10 +151,7 @@ class Module:
         they were. Returns the checkpoint's `extra` dict (empty if none).
         """
         path = Path(path)
-        try:
-            checkpoint = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"load: {path} is not a valid checkpoint (bad JSON: {exc})") from None
+        checkpoint = _read_npz(path) if path.suffix == ".npz" else _read_json(path)
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
             raise ValueError(f"load: {path} is not a backprop-lab checkpoint")
         if checkpoint.get("version") != VERSION:
@@ -204,14 +208,14 @@ def _export(p):
 
 
 def _all_finite(value) -> bool:
-    if isinstance(value, list):
-        return all(_all_finite(v) for v in value)
-    return math.isfinite(value)
+    return bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
 
 
 def _import(name: str, p, value):
     """Validate one saved value against its parameter and convert it; raise naming the problem."""
     if isinstance(p, Value):
+        if getattr(value, "shape", None) == ():  # a 0-d array from an .npz checkpoint
+            value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(
                 f"load_state_dict: {name} must be a number, got {type(value).__name__}"
@@ -219,8 +223,6 @@ def _import(name: str, p, value):
         if not math.isfinite(value):
             raise ValueError(f"load_state_dict: {name} is not finite ({value!r})")
         return float(value)
-    import numpy as np
-
     try:
         array = np.asarray(value, dtype=p.data.dtype)
     except (TypeError, ValueError):
@@ -243,15 +245,45 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
-def _write_atomically(path: Path, text: str) -> Path:
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"load: {path} is not a valid checkpoint (bad JSON: {exc})") from None
+
+
+def _npz_bytes(checkpoint: dict, named_parameters: list) -> bytes:
+    """Parameters as arrays `param/<name>`, everything else as JSON text in `checkpoint`."""
+    meta = {key: value for key, value in checkpoint.items() if key != "parameters"}
+    arrays = {f"param/{name}": np.asarray(p.data) for name, p in named_parameters}
+    buffer = io.BytesIO()
+    np.savez(buffer, checkpoint=np.array(json.dumps(meta, allow_nan=False)), **arrays)
+    return buffer.getvalue()
+
+
+def _read_npz(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            checkpoint = json.loads(str(archive["checkpoint"]))
+            checkpoint["parameters"] = {
+                name[len("param/") :]: archive[name]
+                for name in archive.files
+                if name.startswith("param/")
+            }
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ValueError(f"load: {path} is not a valid .npz checkpoint ({exc})") from None
+    return checkpoint
+
+
+def _write_atomically(path: Path, content: str | bytes) -> Path:
     """Write to a temporary file in the same folder, flush it to disk, then rename over `path`
     (a rename within one file system is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, _new_file_mode(path))  # mkstemp's files are private (0600); be ordinary
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as f:
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Tensor, Value, no_grad
 
 from . import losses
 from .data import batches
@@ -37,8 +37,7 @@ THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
     with no_grad():
-        outputs = [model(list(row)) for row in np.asarray(X, dtype=float)]
-    return _as_array(outputs)
+        return _scores(_forward(model, X))
 
 
 def accuracy(scores, y, threshold: float = 0.0) -> float:
@@ -112,22 +111,16 @@ def fit(
             start = time.perf_counter()
             total, seen, outputs, targets = 0.0, 0, [], []
             for b, (Xb, yb) in enumerate(batches(X, y, size, seed=seed, epoch=epoch - 1), 1):
-                out = [model(list(row)) for row in Xb]
-                target = yb.tolist()
-                batch_loss = loss_fn(out, target)
-                if l2:
-                    batch_loss = batch_loss + losses.l2(model.parameters(), l2)
-                if not math.isfinite(batch_loss.data):
+                try:
+                    batch_loss, out = train_step(model, Xb, yb, loss_fn, optimizer, l2)
+                except NonFiniteLoss as error:
                     raise FloatingPointError(
-                        f"fit: the loss is {batch_loss.data} at epoch {epoch}, batch {b}; "
-                        "try a smaller learning rate, or find the op with detect_anomaly()"
-                    )
-                optimizer.zero_grad()
-                batch_loss.backward()
-                optimizer.step()
-                total += batch_loss.data * len(Xb)
+                        f"fit: the loss is {error.loss} at epoch {epoch}, batch {b}; try a "
+                        "smaller learning rate, or find the op with detect_anomaly()"
+                    ) from None
+                total += float(batch_loss.data) * len(Xb)
                 seen += len(Xb)
-                outputs.extend(out)
+                outputs.append(_scores(out))
                 targets.append(yb)
                 if bar is not None:
                     bar.update(1)
@@ -138,7 +131,7 @@ def fit(
             record = {"epoch": epoch, "loss": total / seen, "lr": lr}
             if "accuracy" in metrics:
                 record["accuracy"] = accuracy(
-                    _as_array(outputs), np.concatenate(targets), threshold
+                    np.concatenate(outputs), np.concatenate(targets), threshold
                 )
             if validation is not None:
                 record.update(_evaluate(model, validation, loss_fn, metrics, threshold))
@@ -153,14 +146,44 @@ def fit(
     return history
 
 
+class NonFiniteLoss(FloatingPointError):
+    """The loss of a training step is NaN or infinite (raised before any parameter changes)."""
+
+    def __init__(self, loss: float):
+        super().__init__(
+            f"the loss is {loss}; try a smaller learning rate, or find the op with detect_anomaly()"
+        )
+        self.loss = loss
+
+
+def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple:
+    """One optimisation step on one batch, exactly as `fit` runs it; returns (loss, outputs).
+
+    Forward `X` (row by row for a scalar model, as one batch Tensor for a tensor model), the loss
+    against `y` (+ `l2` * sum of squared parameters), `zero_grad`, backward, `optimizer.step()`.
+    A NaN or infinite loss raises FloatingPointError before any parameter changes. The caller
+    decides about the garbage collector (`fit` pauses it).
+    """
+    out = _forward(model, X)
+    batch_loss = loss(out, _targets(out, y))
+    if l2:
+        batch_loss = batch_loss + losses.l2(model.parameters(), l2)
+    if not math.isfinite(float(batch_loss.data)):
+        raise NonFiniteLoss(float(batch_loss.data))
+    optimizer.zero_grad()
+    batch_loss.backward()
+    optimizer.step()
+    return batch_loss, out
+
+
 def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
     X_val, y_val = validation
     X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
     with no_grad():
-        out = [model(list(row)) for row in X_val]
-        result = {"val_loss": loss_fn(out, y_val.tolist()).data}
+        out = _forward(model, X_val)
+        result = {"val_loss": float(loss_fn(out, _targets(out, y_val)).data)}
     if "accuracy" in metrics:
-        result["val_accuracy"] = accuracy(_as_array(out), y_val, threshold)
+        result["val_accuracy"] = accuracy(_scores(out), y_val, threshold)
     return result
 
 
@@ -175,10 +198,30 @@ def _resolve_loss(loss) -> Callable:
     return LOSSES[loss]
 
 
-def _as_array(outputs: list) -> np.ndarray:
-    if outputs and isinstance(outputs[0], Value):
-        return np.array([o.data for o in outputs])
-    return np.array([[o.data for o in row] for row in outputs])
+def _forward(model, X):
+    """The model on a batch: a list of outputs per row for a scalar model; one Tensor for a
+    tensor model (one whose parameters are Tensors), in the parameters' dtype."""
+    params = model.parameters() if hasattr(model, "parameters") else []
+    if params and isinstance(params[0], Tensor):
+        return model(Tensor(np.asarray(X), dtype=params[0].dtype, requires_grad=False))
+    # Rows as lists of Python floats: the ops' fast path for plain numbers (numpy scalars work
+    # too, but each one goes through the slower general conversion).
+    return [model(row) for row in np.asarray(X, dtype=float).tolist()]
+
+
+def _targets(out, y):
+    """Targets as the loss expects them: an array beside a Tensor, lists beside Values."""
+    return np.asarray(y) if isinstance(out, Tensor) else np.asarray(y).tolist()
+
+
+def _scores(out) -> np.ndarray:
+    """Outputs as a numpy array, (n,) for one output per sample, else (n, k)."""
+    if isinstance(out, Tensor):
+        data = out.data
+        return data.reshape(-1) if data.ndim == 2 and data.shape[1] == 1 else data
+    if out and isinstance(out[0], Value):
+        return np.array([o.data for o in out])
+    return np.array([[o.data for o in row] for row in out])
 
 
 def _progress_bar(progress: bool, total: int):

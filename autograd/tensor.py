@@ -324,6 +324,21 @@ class Tensor:
         return _leaf(np.ones(_shape(shape), dtype), requires_grad)
 
     @classmethod
+    def from_numpy(cls, array: np.ndarray, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A leaf sharing `array`'s memory (no copy when it already has the dtype), as
+        torch.from_numpy: for data batches that are fresh arrays anyway. Integer arrays become
+        float64 (or `dtype`).
+
+        >>> a = np.zeros(3, dtype=np.float32)
+        >>> Tensor.from_numpy(a).data is a
+        True
+        """
+        array = np.asarray(array)
+        if dtype is None:
+            dtype = array.dtype if array.dtype.kind == "f" else np.float64
+        return _leaf(array.astype(dtype, copy=False), requires_grad)
+
+    @classmethod
     def randn(cls, *shape, rng=None, dtype=np.float64, requires_grad: bool = True) -> Tensor:
         """A leaf of standard normal samples; `rng` is a seed or a `np.random.Generator`.
 

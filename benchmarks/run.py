@@ -4,6 +4,9 @@
     .venv/bin/python -m benchmarks.run --quick          # a small smoke run (seconds)
     .venv/bin/python -m benchmarks.run --json           # print the JSON instead of the table
     .venv/bin/python -m benchmarks.run --output out.json
+    .venv/bin/python -m benchmarks.run --scalar-only    # without the tensor benchmark
+
+The tensor path is measured against PyTorch as well (`benchmarks/tensor.py`, also runnable alone).
 
 Times are CPU time of this process (`time.process_time`), so other load on the machine does not
 count. Every figure is a median over repeats; every ratio is micrograd's figure over ours (how many
@@ -12,8 +15,9 @@ times faster, smaller or deeper we are), so > 1 means backprop-lab wins. microgr
 
 - forward: ns per op node building a chain x = x * b + c (two op nodes a step), with the cyclic
   garbage collector off and then on (both libraries alike).
-- backward: ns per op node of `backward()` on a wide graph, the pairwise sum of products x_i y_i
-  (collector off for both: the graph is built beforehand, the pass itself allocates little).
+- backward: ns per node of `backward()` on a wide graph, the pairwise sum of products x_i y_i,
+  counting every Value of the graph (the 2n leaves receive gradients too, the 2n - 1 op nodes
+  are walked); collector off for both: the graph is built beforehand.
 - training step: micrograd's demo, MLP(2, [16, 16, 1]) on two moons, hinge loss + 1e-4 L2, SGD,
   the same data and the same initial weights (ours copied into micrograd's MLP); forward, loss,
   zero_grad, backward and update, one full batch a step. Each library runs the collector as it
@@ -153,14 +157,15 @@ def wide_graph(Value, n: int):
 
 
 def backward_ns(Value, n: int) -> float:
-    """ns per op node of one backward() over `wide_graph(n)` (collector off, built beforehand)."""
+    """ns per node of one backward() over `wide_graph(n)`: its 4n - 1 Values, the 2n leaves
+    (which receive gradients too) and the 2n - 1 op nodes (collector off, built beforehand)."""
     root = wide_graph(Value, n)
     with _Collector(False):
         start = _clock()
         root.backward()
         seconds = _clock() - start
         del root
-    return seconds / (2 * n - 1) * 1e9
+    return seconds / (4 * n - 1) * 1e9
 
 
 def bytes_per_node(Value, steps: int) -> float:
@@ -354,7 +359,8 @@ def run(config: dict, quick: bool = False) -> dict:
             "both libraries with the collector " + ("on" if on else "off"),
         )
     rows["backward"] = _row(
-        f"backward, pairwise sum of {wide:,} products ({2 * wide - 1:,} nodes)",
+        f"backward, pairwise sum of {wide:,} products ({4 * wide - 1:,} nodes: "
+        f"{2 * wide:,} leaves, {2 * wide - 1:,} ops)",
         "ns/node",
         _median(lambda: backward_ns(ours, wide), r),
         _median(lambda: backward_ns(theirs, wide), r),
@@ -449,12 +455,26 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--json", action="store_true", help="print the JSON, not the table")
+    parser.add_argument(
+        "--scalar-only",
+        action="store_true",
+        help="skip the tensor benchmark against PyTorch (benchmarks.tensor)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write JSON")
     args = parser.parse_args(argv)
     result = run(QUICK if args.quick else FULL, quick=args.quick)
+    if not args.scalar_only:
+        from benchmarks import tensor
+
+        result["tensor"] = tensor.run(6_400 if args.quick else 60_000, 1 if args.quick else 3)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2) if args.json else table(result))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(table(result))
+        if "tensor" in result:
+            print("\n" + tensor.table(result["tensor"]))
     if not args.json:
         print(f"\nJSON written to {args.output}")
     return result

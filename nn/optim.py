@@ -19,6 +19,7 @@ are PyTorch's exactly, so results match `torch.optim` to rounding.
 
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 _COUNTERS = frozenset({"step"})  # per-parameter state that is an int, not shaped like the parameter
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """The shared machinery: parameters, `lr`, per-parameter state, `zero_grad`, `step`, state.
 
     Subclasses set `hyperparameter_names` and `buffer_names`, validate their hyper-parameters in
@@ -70,8 +71,12 @@ class Optimizer:
             raise ValueError(f"{where}: lr must be a finite number >= 0, got {lr!r}")
         return {"lr": float(lr)}
 
+    @abc.abstractmethod
     def _update(self, state: dict, x, g):
-        raise NotImplementedError
+        """The step d of this rule for one parameter x with gradient g: x becomes x - d.
+
+        Written with plain arithmetic, so one rule serves floats and numpy arrays (each
+        optimizer below defines it)."""
 
     def zero_grad(self) -> None:
         """Reset every gradient before the next backward pass: 0.0 for scalars, None for arrays."""
@@ -87,11 +92,9 @@ class Optimizer:
             if isinstance(g, Value):  # a gradient from backward(create_graph=True)
                 g = g.data
             if isinstance(p.data, np.ndarray):
-                # A private copy of the gradient: a buffer may keep it (b = g on the first step).
-                new = self._update(state, p.data, np.array(g))
-                p.data = new.astype(p.data.dtype, copy=False)
+                p.data -= self._update(state, p.data, g)  # in place: no new array per step
             else:
-                p.data = float(self._update(state, float(p.data), float(g)))
+                p.data = float(p.data - self._update(state, float(p.data), float(g)))
 
     # ---------------------------------------------------------------- saving and loading
     def state_dict(self) -> dict:
@@ -196,10 +199,11 @@ class SGD(Optimizer):
             g = g + self.weight_decay * x
         if self.momentum:
             buf = state.get("momentum_buffer")
-            buf = g if buf is None else self.momentum * buf + g
+            # The first buffer is a private copy of g: p.grad may later change in place.
+            buf = _copy(g) if buf is None else self.momentum * buf + g
             state["momentum_buffer"] = buf
             g = g + self.momentum * buf if self.nesterov else buf
-        return x - self.lr * g
+        return self.lr * g
 
 
 class Adam(Optimizer):
@@ -248,10 +252,14 @@ class Adam(Optimizer):
         correction1 = 1.0 - beta1**t
         correction2 = 1.0 - beta2**t
         denom = _sqrt(v) / math.sqrt(correction2) + self.eps
-        return x - (self.lr / correction1) * (m / denom)
+        return (self.lr / correction1) * (m / denom)
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
 
 
 def _is_real(x) -> bool:

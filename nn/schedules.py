@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 
@@ -28,7 +29,7 @@ from .optim import _check_dict, _is_real
 __all__ = ["LinearDecay", "Schedule", "StepDecay"]
 
 
-class Schedule:
+class Schedule(abc.ABC):
     """The shared machinery: `base_lr`, the step count `steps`, `step()`, `lr`, state.
 
     Subclasses set `hyperparameter_names`, validate them in `_checked` and give `lr_at(k)`.
@@ -52,9 +53,9 @@ class Schedule:
     def _checked(self, hp: dict, where: str) -> dict:
         return {}
 
+    @abc.abstractmethod
     def lr_at(self, k: int) -> float:
         """The learning rate after k calls of `step()`."""
-        raise NotImplementedError
 
     @property
     def lr(self) -> float:

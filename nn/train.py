@@ -164,7 +164,7 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
     A NaN or infinite loss raises FloatingPointError before any parameter changes. The caller
     decides about the garbage collector (`fit` pauses it).
     """
-    out = _forward(model, X)
+    out = _forward(model, X, optimizer.params)
     batch_loss = loss(out, _targets(out, y))
     if l2:
         batch_loss = batch_loss + losses.l2(model.parameters(), l2)
@@ -198,12 +198,13 @@ def _resolve_loss(loss) -> Callable:
     return LOSSES[loss]
 
 
-def _forward(model, X):
+def _forward(model, X, params=None):
     """The model on a batch: a list of outputs per row for a scalar model; one Tensor for a
     tensor model (one whose parameters are Tensors), in the parameters' dtype."""
-    params = model.parameters() if hasattr(model, "parameters") else []
+    if params is None:
+        params = model.parameters() if hasattr(model, "parameters") else []
     if params and isinstance(params[0], Tensor):
-        return model(Tensor(np.asarray(X), dtype=params[0].dtype, requires_grad=False))
+        return model(Tensor.from_numpy(np.asarray(X), dtype=params[0].dtype))
     # Rows as lists of Python floats: the ops' fast path for plain numbers (numpy scalars work
     # too, but each one goes through the slower general conversion).
     return [model(row) for row in np.asarray(X, dtype=float).tolist()]

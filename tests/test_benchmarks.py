@@ -31,6 +31,7 @@ ROWS = {
 @pytest.fixture(scope="module")
 def quick_result(tmp_path_factory) -> dict:
     require_module("micrograd")
+    require_module("torch")
     out = tmp_path_factory.mktemp("bench") / "results.json"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(out)],
@@ -68,3 +69,18 @@ def test_both_libraries_train_on_the_same_losses(quick_result):
     differences = quick_result["training"]["max_loss_difference"]
     assert differences["ours_vs_micrograd"] < 1e-9
     assert differences["compiled_vs_ours"] < 1e-9
+
+
+def test_tensor_epochs_against_torch_are_reported(quick_result):
+    tensor = quick_result["tensor"]
+    assert tensor["samples"] == 6_400 and tensor["batch"] == 64
+    for activation in ("relu", "sigmoid"):
+        row = tensor["rows"][activation]
+        for key in ("backprop_lab", "torch", "numpy_by_hand", "ratio_to_torch"):
+            assert math.isfinite(row[key]) and row[key] > 0, (activation, key)
+
+
+def test_tensor_training_keeps_memory_flat(quick_result):
+    # No graph may stay alive between steps: after 100 steps the traced memory is where it was
+    # after 20 (a leaked graph of this network would be megabytes).
+    assert abs(quick_result["tensor"]["memory"]["growth_bytes"]) < 100_000

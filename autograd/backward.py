@@ -15,7 +15,8 @@ def topological_order(root) -> list:
 
     Iterative depth-first search with an explicit stack, so a chain 1,000,000 nodes deep works at
     the default recursion limit. Each stack entry is a node plus the iterator over its parents
-    still to visit.
+    still to visit. A node whose parents are all leaves (a product w * x, say: most nodes of a
+    network) has nothing to wait for, so it is emitted as soon as it is found, never stacked.
     """
     if not root.parents:
         return []
@@ -26,9 +27,16 @@ def topological_order(root) -> list:
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.parents and parent not in seen:
+            grandparents = parent.parents
+            if grandparents and parent not in seen:
                 mark(parent)
-                push((parent, iter(parent.parents)))
+                for grandparent in grandparents:
+                    if grandparent.parents:  # an interior parent: visit it first
+                        push((parent, iter(grandparents)))
+                        break
+                else:
+                    emit(parent)  # only leaves above it
+                    continue
                 break
         else:
             pop()

@@ -17,15 +17,13 @@ Mistakes raise at once, naming the loss and what is wrong:
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-import operator
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, sum_values
 
 from . import tensor_losses
 
@@ -246,8 +244,8 @@ def _cross_entropy_one(name: str, where: str, zs: list[Value], t) -> Value:
 
 
 def _sum(values: list[Value]) -> Value:
-    """v0 + v1 + ... without the extra constant node that sum() would start from."""
-    return functools.reduce(operator.add, values)
+    """v0 + v1 + ... as one `sum` node (the floats of a chain of `+`, added left to right)."""
+    return sum_values(values)
 
 
 def _mean(terms: list[Value]) -> Value:

@@ -85,7 +85,9 @@ def fit(
     """
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
     loss_fn = _resolve_loss(loss)
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X, y = np.asarray(X), np.asarray(y)  # kept in their dtype: float32 data stay float32
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"fit: X must hold numbers, got an array of {X.dtype}")
     if X.ndim != 2 or len(X) != len(y):
         raise ValueError(
             f"fit: X must be (n, features) with one target per row, got X {X.shape} and y {y.shape}"
@@ -178,7 +180,7 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
 
 def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
     X_val, y_val = validation
-    X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
+    X_val, y_val = np.asarray(X_val), np.asarray(y_val)
     with no_grad():
         out = _forward(model, X_val)
         result = {"val_loss": float(loss_fn(out, _targets(out, y_val)).data)}

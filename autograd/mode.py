@@ -22,7 +22,24 @@ def is_anomaly_enabled() -> bool:
     return anomaly_enabled
 
 
-class no_grad(ContextDecorator):
+class _Switch(ContextDecorator):
+    """Set one of the flags above for the duration of a block, then restore what it was (so
+    blocks nest); usable as a decorator too."""
+
+    flag: str
+    value: bool
+
+    def __enter__(self):
+        self._previous = globals()[self.flag]
+        globals()[self.flag] = self.value
+        return self
+
+    def __exit__(self, *exc):
+        globals()[self.flag] = self._previous
+        return False
+
+
+class no_grad(_Switch):
     """Inside this block ops compute values but record no parents: nothing to backpropagate.
 
     >>> from autograd import Value, no_grad
@@ -32,30 +49,12 @@ class no_grad(ContextDecorator):
     ()
     """
 
-    def __enter__(self):
-        global grad_enabled
-        self._previous = grad_enabled
-        grad_enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        global grad_enabled
-        grad_enabled = self._previous
-        return False
+    flag, value = "grad_enabled", False
 
 
-class detect_anomaly(ContextDecorator):
+class detect_anomaly(_Switch):
     """Inside this block the first op whose value or local derivative is NaN or infinite raises
     FloatingPointError naming the op and its inputs. Slower: use it to hunt a NaN, then leave it.
     """
 
-    def __enter__(self):
-        global anomaly_enabled
-        self._previous = anomaly_enabled
-        anomaly_enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        global anomaly_enabled
-        anomaly_enabled = self._previous
-        return False
+    flag, value = "anomaly_enabled", True

@@ -118,6 +118,8 @@ class Layer(Module):
         self.label_parameters()
 
     def __call__(self, x: Sequence) -> list[Value]:
+        # Plain numbers become constant leaves once, shared by every neuron (not once a neuron).
+        x = [v if v.__class__ is Value else Value(v) for v in x]
         return [neuron(x) for neuron in self.neurons]
 
     def __repr__(self) -> str:

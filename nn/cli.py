@@ -14,8 +14,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 DATASETS = ("moons", "circles", "spirals", "ellipse")
 
 
@@ -46,6 +44,24 @@ def demo(args: argparse.Namespace) -> int:
     model = MLP(2, [*args.layers, 1], activation=args.activation, seed=args.seed)
     optimizer = SGD(model.parameters(), lr=args.lr)
     schedule = LinearDecay(optimizer, start_factor=1.0, end_factor=0.1, total_steps=args.epochs)
+    # One sample's loss as a graph, inputs to loss with the network folded per neuron. Drawn
+    # before training: once trained, every sample clears the hinge margin and all its gradients
+    # are 0, while here they show what the first step of backpropagation does.
+    from autograd import Value
+
+    xi = [Value(float(v), f"x{j}") for j, v in enumerate(X[0])]
+    sample_loss = losses.hinge(model(xi), float(labels[0]))
+    sample_loss.label = "loss"
+    sample_loss.backward()
+    graphs = []
+    for suffix in (".svg", ".png"):
+        try:
+            graphs.append(save_graph(sample_loss, out / f"graph{suffix}", collapse=True))
+        except GraphvizNotFoundError as exc:
+            print(f"note: {exc}", file=sys.stderr)
+            graphs = [out / "graph.dot"]
+            break
+    model.zero_grad()
     print(
         f"Training {model} on {len(X)} {args.dataset} points: hinge loss + 1e-4 L2, SGD, "
         f"lr {args.lr} -> {args.lr * 0.1:g}, {args.epochs} full-batch steps"
@@ -76,24 +92,8 @@ def demo(args: argparse.Namespace) -> int:
         path=out / "boundary.png",
         title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
     )
-    written = [out / "loss.png", out / "boundary.png"]
+    written = [out / "loss.png", out / "boundary.png", *graphs]
 
-    # One sample's loss as a graph: inputs, the network (folded per neuron) and the loss. The
-    # sample with the smallest margin, so that its gradients are not all zero.
-    from autograd import Value
-
-    i = int(np.argmin(labels * predict(model, X)))
-    xi = [Value(float(v), f"x{j}") for j, v in enumerate(X[i])]
-    sample_loss = losses.hinge(model(xi), float(labels[i]))
-    sample_loss.label = "loss"
-    sample_loss.backward()
-    for suffix in (".svg", ".png"):
-        try:
-            written.append(save_graph(sample_loss, out / f"graph{suffix}", collapse=True))
-        except GraphvizNotFoundError as exc:
-            print(f"note: {exc}", file=sys.stderr)
-            written.append(out / "graph.dot")
-            break
     model.save(
         out / "model.json",
         optimizer=optimizer,
@@ -102,7 +102,7 @@ def demo(args: argparse.Namespace) -> int:
     written.append(out / "model.json")
     (out / "history.json").write_text(json.dumps(history, indent=1))
     written.append(out / "history.json")
-    print("Wrote:")
+    print("Wrote (the graph: one sample's loss before training, gradients filled in):")
     for path in written:
         print(f"  {path}")
     return 0

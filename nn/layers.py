@@ -81,8 +81,7 @@ class Neuron(Module):
         bound = init_bound(init, nin, fan_out)
         self.w = [Value(float(v)) for v in _rng(seed).uniform(-bound, bound, size=nin)]
         self.b = Value(0.0)
-        self._path = ""
-        self.label_parameters()
+        self.label_parameters("neuron")  # a layer holding this neuron renames it "neuron3"
 
     def __call__(self, x: Sequence) -> Value:
         if len(x) != len(self.w):

@@ -80,14 +80,15 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0 if isinstance(p, Value) else None
 
-    def label_parameters(self) -> None:
+    def label_parameters(self, prefix: str = "") -> None:
         """Give every parameter its dotted name as `label`, and every module its path, so graphs
         of this model are readable without hand labelling. Built-in models do this themselves;
-        call it at the end of your own model's `__init__`."""
-        for path, module in self.named_modules():
+        call it at the end of your own model's `__init__`. `prefix` names this module itself (a
+        standalone Neuron calls itself "neuron", so its weights read `neuron.w0`)."""
+        for path, module in self.named_modules(prefix):
             module._path = path
         for name, p in self.named_parameters():
-            p.label = name
+            p.label = _join(prefix, name)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, float | list]:

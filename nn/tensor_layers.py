@@ -41,8 +41,7 @@ class Linear(Module):
         bound = init_bound(init, nin, nout)
         self.W = Tensor(_rng(seed).uniform(-bound, bound, size=(nin, nout)), dtype=dtype)
         self.b = Tensor(np.zeros(nout), dtype=dtype) if bias else None
-        self._path = ""
-        self.label_parameters()
+        self.label_parameters("linear")  # a Sequential holding it renames it "layer0"
 
     def __call__(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.W.shape[0]:

@@ -251,3 +251,12 @@ def test_checkpoint_gets_ordinary_file_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_standalone_neuron_names_itself_so_its_graph_shows_parameters():
+    n = Neuron(2, "tanh", seed=0)
+    assert [p.label for p in n.parameters()] == ["neuron.w0", "neuron.w1", "neuron.b"]
+    assert n([1.0, 2.0]).label == "neuron"
+    layer = Layer(2, 2, seed=0)  # inside a container it takes its place's name
+    assert layer.neurons[1].w[0].label == "neuron1.w0"
+    assert layer([1.0, 2.0])[1].label == "neuron1"

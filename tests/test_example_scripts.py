@@ -29,8 +29,12 @@ def test_compiled_training_follows_the_interpreted_losses(capsys):
 
 def test_graph_gallery_writes_its_four_pictures(tmp_path, dot):
     written = load("graph_gallery").main(["--quick", "--out", str(tmp_path)])
-    assert sorted(p.name for p in written) == ["expression.svg", "gradients.svg",
-                                               "mlp_folded.svg", "neuron.svg"]
+    assert sorted(p.name for p in written) == [
+        "expression.svg",
+        "gradients.svg",
+        "mlp_folded.svg",
+        "neuron.svg",
+    ]
     texts = {p.stem: " ".join(t.text or "" for t in ET.parse(p).iter()) for p in written}
     assert "data -8" in texts["expression"] and "grad 6" in texts["expression"]  # L, dL/da
     assert "layer1.neuron3: " in texts["mlp_folded"]  # folded into one node per neuron

@@ -51,27 +51,23 @@ def backward(root, gradient=1.0, create_graph: bool = False) -> None:
     derivatives are computed from Values rather than floats, so every `.grad` becomes a Value
     whose own graph can be differentiated again (higher-order derivatives).
     """
+    if create_graph:
+        # `if node.grad` is "is not the float 0.0": a NaN and a Value gradient both count as set.
+        for node, grad in gradients([root], [gradient], create_graph=True).items():
+            node.grad = grad + node.grad if node.grad else grad
+        return
     order = topological_order(root)
     # `.grad` of interior nodes is the working accumulator of this pass; what earlier passes
     # left there is set aside and added back at the end, so every node accumulates exactly.
-    # (`if node.grad` is "is not the float 0.0": a NaN and a Value gradient both count as set.)
     earlier = [(node, node.grad) for node in order if node.grad]
     for node, _ in earlier:
         node.grad = 0.0
-    if create_graph:
-        gradient = _as_value(root, gradient)
-        if not order:
-            root.grad = root.grad + gradient
-            return
-        root.grad = gradient
-        _propagate_graph(order)
-    else:
-        gradient = float(gradient)
-        if not order:
-            root.grad += gradient
-            return
-        root.grad = gradient
-        _propagate(order)
+    gradient = float(gradient)
+    if not order:
+        root.grad += gradient
+        return
+    root.grad = gradient
+    _propagate(order)
     for node, grad in earlier:
         node.grad = grad + node.grad
 
@@ -97,26 +93,58 @@ def _propagate(order: list) -> None:
                 p.grad += g * d
 
 
-def _propagate_graph(order: list) -> None:
-    """The same pass on Values: each product g * d is recorded, so gradients are differentiable."""
+def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
+    """d(sum of seed * root)/d(node) for every node the roots depend on, as a dict.
+
+    The same chain rule as `backward`, accumulated in a dict instead of in `.grad`: interior nodes
+    and leaves alike get their entry, and the graph is left exactly as it was.
+    """
+    order = _joint_order([r for r in roots if _is_node(r)])
+    grads: dict = {}
+    for root, seed in zip(roots, seeds):
+        if not _is_node(root):
+            continue  # a plain number depends on nothing
+        if create_graph and not _is_node(seed):
+            seed = type(root)(seed)
+        elif not create_graph:
+            seed = float(seed)
+        grads[root] = grads[root] + seed if root in grads else seed
     for node in reversed(order):
-        g = node.grad
+        g = grads.get(node)
+        if g is None:
+            continue
         rule = node.op.derivatives
-        derivs = rule if rule.__class__ is tuple else rule(node, *node.parents)
-        for p, d in zip(node.parents, derivs, strict=True):
-            p.grad = g * d + p.grad if _nonzero(p.grad) else g * d
+        if rule.__class__ is tuple:
+            derivs = rule
+        elif create_graph:
+            derivs = rule(node, *node.parents)
+        else:
+            derivs = rule(node.data, *(p.data for p in node.parents))
+        for parent, d in zip(node.parents, derivs, strict=True):
+            # A constant 1.0 (the + rule) passes g on unchanged: no product node to record.
+            term = g if d.__class__ is float and d == 1.0 else g * d
+            grads[parent] = grads[parent] + term if parent in grads else term
+    return grads
 
 
-def _nonzero(grad) -> bool:
-    """True unless `grad` is the float 0.0 (a Value gradient always counts as set)."""
-    return grad.__class__ is not float or grad != 0.0
+def _joint_order(roots: list) -> list:
+    """One topological order for several roots: each root's order, nodes already seen dropped.
+
+    A node already placed came from an earlier root's order together with all its ancestors, so
+    every node still follows its parents.
+    """
+    order, seen = [], set()
+    for root in roots:
+        for node in topological_order(root):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def _is_node(x) -> bool:
+    return hasattr(x, "parents")
 
 
 def _data(nodes: Iterable) -> list:
     return [n.data for n in nodes]
-
-
-def _as_value(root, gradient):
-    if isinstance(gradient, type(root)):
-        return gradient
-    return type(root)(gradient)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .backward import topological_order
+from .backward import gradients
 from .structure import is_container, leaves, rebuild
 from .value import Value
 
@@ -77,55 +77,6 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
     zero = (lambda: Value(0.0)) if create_graph else (lambda: 0.0)
     found = [grads[x] if x in grads else zero() for x in targets]
     return found[0] if single else found
-
-
-def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
-    """d(sum of seed * root)/d(node) for every node the roots depend on, as a dict.
-
-    The same chain rule as `backward`, accumulated in a dict instead of in `.grad`: interior nodes
-    and leaves alike get their entry, and the graph is left exactly as it was.
-    """
-    order = _joint_order([r for r in roots if isinstance(r, Value)])
-    grads: dict = {}
-    for root, seed in zip(roots, seeds):
-        if not isinstance(root, Value):
-            continue  # a plain number depends on nothing
-        if create_graph and not isinstance(seed, Value):
-            seed = Value(seed)
-        elif not create_graph:
-            seed = float(seed)
-        grads[root] = grads[root] + seed if root in grads else seed
-    for node in reversed(order):
-        g = grads.get(node)
-        if g is None:
-            continue
-        rule = node.op.derivatives
-        if rule.__class__ is tuple:
-            derivs = rule
-        elif create_graph:
-            derivs = rule(node, *node.parents)
-        else:
-            derivs = rule(node.data, *(p.data for p in node.parents))
-        for parent, d in zip(node.parents, derivs, strict=True):
-            # A constant 1.0 (the + rule) passes g on unchanged: no product node to record.
-            term = g if d.__class__ is float and d == 1.0 else g * d
-            grads[parent] = grads[parent] + term if parent in grads else term
-    return grads
-
-
-def _joint_order(roots: list) -> list:
-    """One topological order for several roots: each root's order, nodes already seen dropped.
-
-    A node already placed came from an earlier root's order together with all its ancestors, so
-    every node still follows its parents.
-    """
-    order, seen = [], set()
-    for root in roots:
-        for node in topological_order(root):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
 
 
 # ------------------------------------------------------------------------------ on functions

@@ -14,12 +14,20 @@ import json
 import sys
 from pathlib import Path
 
+from autograd import GraphvizNotFoundError, Value, save_graph
+
+from . import losses
+from .data import make_circles, make_ellipse, make_moons, make_spirals, standardize
+from .layers import MLP
+from .optim import SGD
+from .plot import plot_decision_boundary, plot_history
+from .schedules import LinearDecay
+from .train import accuracy, fit, predict
+
 DATASETS = ("moons", "circles", "spirals", "ellipse")
 
 
 def _dataset(name: str, n: int, seed: int):
-    from nn import make_circles, make_ellipse, make_moons, make_spirals
-
     makers = {
         "moons": lambda: make_moons(n, noise=0.1, seed=seed),
         "circles": lambda: make_circles(n, noise=0.05, seed=seed),
@@ -31,10 +39,6 @@ def _dataset(name: str, n: int, seed: int):
 
 def demo(args: argparse.Namespace) -> int:
     """Train, then write loss curve, decision boundary, graph and checkpoint to `args.out`."""
-    from autograd import GraphvizNotFoundError, save_graph
-    from nn import MLP, SGD, LinearDecay, accuracy, fit, losses, predict, standardize
-    from nn.plot import plot_decision_boundary, plot_history
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     X, y = _dataset(args.dataset, args.samples, args.seed)
@@ -47,8 +51,6 @@ def demo(args: argparse.Namespace) -> int:
     # One sample's loss as a graph, inputs to loss with the network folded per neuron. Drawn
     # before training: once trained, every sample clears the hinge margin and all its gradients
     # are 0, while here they show what the first step of backpropagation does.
-    from autograd import Value
-
     xi = [Value(float(v), f"x{j}") for j, v in enumerate(X[0])]
     sample_loss = losses.hinge(model(xi), float(labels[0]))
     sample_loss.label = "loss"
@@ -110,8 +112,6 @@ def demo(args: argparse.Namespace) -> int:
 
 def expression(args: argparse.Namespace) -> int:
     """Build a small expression, backpropagate, and print every value and gradient."""
-    from autograd import Value
-
     x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
     w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
     b = Value(6.8813735870195432, "b")

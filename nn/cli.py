@@ -17,7 +17,8 @@ from pathlib import Path
 from autograd import GraphvizNotFoundError, Value, save_graph
 
 from . import losses
-from .data import make_circles, make_ellipse, make_moons, make_spirals, standardize
+from .data import standardize
+from .datasets import make_circles, make_ellipse, make_moons, make_spirals
 from .layers import MLP
 from .optim import SGD
 from .plot import plot_decision_boundary, plot_history

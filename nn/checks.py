@@ -1,0 +1,64 @@
+"""Argument checks shared by `nn`: each returns the checked value or raises a ValueError that names
+the function, the argument and the value.
+
+They run at the top of a public function, before any work starts:
+`fit: batch_size must be a positive int, got 0`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["check_count", "check_real", "make_rng", "show"]
+
+
+def check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
+    """An int >= minimum (bools are refused: ``n=True`` is a bug, not 1)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{fn}: {name} must be {kind}, got {show(value)}")
+    return int(value)
+
+
+def check_real(fn: str, name: str, value: object, *, low: float = 0.0) -> float:
+    """A finite real number >= low (bools are refused)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < low
+    ):
+        raise ValueError(f"{fn}: {name} must be a finite number >= {low:g}, got {show(value)}")
+    return float(value)
+
+
+def make_rng(fn: str, seed: object, name: str = "seed") -> np.random.Generator:
+    """The generator for `seed`: an int >= 0, None (fresh OS entropy) or a Generator (as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None:
+        if isinstance(seed, np.random.RandomState):
+            raise ValueError(
+                f"{fn}: {name} must be an int >= 0, None or a numpy Generator, got a legacy "
+                "RandomState (pass an int seed instead)"
+            )
+        check_count(fn, name, seed, minimum=0)
+    return np.random.default_rng(seed)
+
+
+def show(value: object) -> str:
+    """A value for an error message: its repr (cut at 60 characters), with the type when the repr
+    alone could mislead (`'3'` is a str, `array([1.])` an ndarray)."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    if isinstance(value, (bool, int, float)) or value is None:
+        return text
+    return f"{text} ({type(value).__name__})"

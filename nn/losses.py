@@ -87,11 +87,14 @@ def binary_cross_entropy(prob, target, eps: float = 1e-12) -> Value:
 
 
 def bce_with_logits(logit, target) -> Value:
-    """Binary cross-entropy on raw scores z (sigmoid applied inside): mean of softplus(z) - z y.
+    """Binary cross-entropy on raw scores z (sigmoid applied inside), exact for every z.
 
-    -(y log s(z) + (1 - y) log(1 - s(z))) simplifies to softplus(z) - z y, and `Value.softplus` is a
-    stable primitive, so logits of +-1000 give exact, finite losses and gradients (s(z) - y).
-    Targets lie in [0, 1]. Shapes as `mse`.
+    -log s(z) = softplus(-z) and -log(1 - s(z)) = softplus(z), so the loss of one entry is
+    y softplus(-z) + (1 - y) softplus(z): a sum of terms >= 0 that never cancels (the shorter
+    softplus(z) - z y subtracts two numbers near z, which at z = 30, y = 1 leaves 9.24e-14 for
+    the exact 9.36e-14, and 0 at z = 40). `Value.softplus` is exact and never overflows, so logits
+    of +-1000 give exact, finite losses and gradients (s(z) - y). Targets lie in [0, 1]. Shapes
+    as `mse`.
     """
     if isinstance(logit, Tensor):
         return tensor_losses.bce_with_logits(logit, target)
@@ -99,7 +102,12 @@ def bce_with_logits(logit, target) -> Value:
     terms = []
     for z, y in _entries(name, logit, target):
         _check_unit_interval(name, y)
-        terms.append(z.softplus() - z * y)
+        # A term whose weight is 0 is left out of the graph.
+        loss = y * (-z).softplus() if y else None
+        if y != 1.0:
+            rest = (1.0 - y) * z.softplus()
+            loss = rest if loss is None else loss + rest
+        terms.append(loss)
     return _mean(terms)
 
 

@@ -1,0 +1,221 @@
+"""nn.losses on Tensors: bce_with_logits exact for every logit (as the scalar path), and targets
+checked as the scalar losses check them."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from autograd import Tensor, Value
+from nn import losses
+
+LOGITS = [-800.0, -100.0, -40.0, -30.0, -5.0, -1e-3, 0.0, 1e-3, 0.7, 5.0, 30.0, 40.0, 100.0]
+LOGITS += [179.0, 700.0, 800.0]
+TARGETS = [0.0, 0.3, 1.0]
+
+
+def _exact_bce(z: float, y: float) -> tuple[float, float]:
+    """y softplus(-z) + (1 - y) softplus(z) and its derivative sigmoid(z) - y, to 40 digits
+    (the derivative as (1 - y) sigmoid(z) - y sigmoid(-z): no cancellation for y in {0, 1})."""
+    with mpmath.workdps(40):
+        z = mpmath.mpf(z)
+
+        def softplus(x):  # log1p(e^x), written so that e^x never overflows
+            return x + mpmath.log1p(mpmath.exp(-x)) if x > 0 else mpmath.log1p(mpmath.exp(x))
+
+        def sigmoid(x):
+            return 1 / (1 + mpmath.exp(-x))
+
+        loss = y * softplus(-z) + (1 - y) * softplus(z)
+        slope = (1 - y) * sigmoid(z) - y * sigmoid(-z)
+        return float(loss), float(slope)
+
+
+def _close(ours: float, exact: float) -> bool:
+    return ours == exact or abs(ours - exact) <= 4 * math.ulp(exact) + 1e-300
+
+
+def test_the_issue_figures_are_the_exact_ones():
+    # log(1 + e^-30) and log(1 + e^-40), the losses of z = 30 and 40 for target 1.
+    assert _exact_bce(30.0, 1.0)[0] == 9.357622968839737e-14 == math.log1p(math.exp(-30.0))
+    assert _exact_bce(40.0, 1.0)[0] == 4.248354255291589e-18
+
+
+@pytest.mark.parametrize("y", TARGETS)
+@pytest.mark.parametrize("z", LOGITS)
+def test_scalar_bce_with_logits_is_exact_for_every_logit(z, y):
+    loss_exact, slope_exact = _exact_bce(z, y)
+    x = Value(z)
+    loss = losses.bce_with_logits(x, y)
+    loss.backward()
+    assert _close(loss.data, loss_exact), (z, y, loss.data, loss_exact)
+    assert _close(x.grad, slope_exact), (z, y, x.grad, slope_exact)
+
+
+@pytest.mark.parametrize("y", TARGETS)
+def test_tensor_bce_with_logits_is_exact_for_every_logit(y):
+    x = Tensor(np.array(LOGITS))
+    loss = losses.bce_with_logits(x, np.full(len(LOGITS), y))
+    loss.backward()
+    n = len(LOGITS)
+    for i, z in enumerate(LOGITS):
+        # one entry at a time, so that the mean does not round the small losses away
+        single = losses.bce_with_logits(Tensor([z]), [y]).item()
+        loss_exact, slope_exact = _exact_bce(z, y)
+        assert _close(single, loss_exact), (z, y, single, loss_exact)
+        assert _close(x.grad[i] * n, slope_exact), (z, y, x.grad[i] * n, slope_exact)
+
+
+@pytest.mark.parametrize("z", [-40.0, -0.5, 0.0, 0.5, 30.0, 40.0])
+def test_tensor_bce_with_logits_slope_is_sigmoid_minus_target_also_at_zero(z):
+    x = Tensor([z, z])
+    losses.bce_with_logits(x, [0.0, 1.0]).backward()
+    # sigmoid(z) - 0 and sigmoid(z) - 1 = -sigmoid(-z)
+    expected = [1 / (1 + math.exp(-z)), -1 / (1 + math.exp(z))]
+    np.testing.assert_allclose(x.grad * 2, expected, rtol=1e-15, atol=1e-300)
+
+
+def test_tensor_bce_with_logits_keeps_float32():
+    x = Tensor(np.array([30.0, -3.0, 0.0], dtype=np.float32))
+    loss = losses.bce_with_logits(x, [1.0, 0.0, 1.0])
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+    expected = np.mean([math.log1p(math.exp(-30.0)), math.log1p(math.exp(-3.0)), math.log(2)])
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_tensor_bce_with_logits_matches_torch_at_moderate_logits(torch):
+    rng = np.random.default_rng(0)
+    z, y = rng.normal(0, 4, (6, 3)), rng.uniform(0, 1, (6, 3))
+    ours = Tensor(z)
+    loss = losses.bce_with_logits(ours, y)
+    loss.backward()
+    theirs = torch.tensor(z, requires_grad=True)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(theirs, torch.tensor(y))
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-14)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-13, atol=1e-17)
+
+
+def test_softplus_is_the_one_place_to_switch():
+    from nn import tensor_losses
+
+    x = Tensor(np.array(LOGITS))
+    np.testing.assert_array_equal(
+        tensor_losses._softplus(x).data, np.logaddexp(0.0, np.array(LOGITS))
+    )
+
+
+# -------------------------------------------------------------------- targets checked
+
+
+Z = Tensor(np.zeros((2, 3)))
+P = Tensor(np.full((2, 1), 0.5))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: losses.cross_entropy(Z, [[0.5, 0.6, 0.0], [1.0, 0.0, 0.0]]),
+            ValueError,
+            r"cross_entropy: target probabilities must sum to 1, got 1.1 \(row 0\)",
+        ),
+        (
+            lambda: losses.cross_entropy(Z, [[1.5, -0.5, 0.0], [1.0, 0.0, 0.0]]),
+            ValueError,
+            r"cross_entropy: targets must be in \[0, 1\], got 1.5 \(entry 0\)",
+        ),
+        (
+            lambda: losses.cross_entropy(Z, np.eye(4)[[0, 1]]),
+            ValueError,
+            "cross_entropy: target rows have 4 probabilities but there are 3 logits",
+        ),
+        (
+            lambda: losses.cross_entropy(Z, np.eye(2)),
+            ValueError,
+            "cross_entropy: target rows have 2 probabilities but there are 3 logits",
+        ),
+        (
+            lambda: losses.cross_entropy(Z, ["a", "b"]),
+            TypeError,
+            "cross_entropy: targets must be numbers, got <U1 targets",
+        ),
+        (
+            lambda: losses.cross_entropy(Tensor(np.zeros((0, 3))), []),
+            ValueError,
+            r"cross_entropy: pred is an empty batch \(shape \(0, 3\)\)",
+        ),
+        (
+            lambda: losses.bce_with_logits(P, [0.5, 2.0]),
+            ValueError,
+            r"bce_with_logits: targets must be in \[0, 1\], got 2.0 \(entry 1\)",
+        ),
+        (
+            lambda: losses.bce_with_logits(P, [-0.1, 1.0]),
+            ValueError,
+            r"bce_with_logits: targets must be in \[0, 1\], got -0.1 \(entry 0\)",
+        ),
+        (
+            lambda: losses.bce_with_logits(P, [math.nan, 1.0]),
+            ValueError,
+            r"bce_with_logits: targets must be in \[0, 1\], got nan",
+        ),
+        (
+            lambda: losses.binary_cross_entropy(P, [0.0, 3.0]),
+            ValueError,
+            r"binary_cross_entropy: targets must be in \[0, 1\], got 3.0 \(entry 1\)",
+        ),
+        (
+            lambda: losses.mse(P, ["1", "2"]),
+            TypeError,
+            "mse: targets must be numbers, got <U1",
+        ),
+        (
+            lambda: losses.mse(P, [Value(1.0), Value(2.0)]),
+            TypeError,
+            r"mse: targets must be numbers, got object .*use \.data",
+        ),
+        (
+            lambda: losses.mse(Tensor(np.zeros((0, 1))), []),
+            ValueError,
+            "mse: pred is an empty batch",
+        ),
+        (
+            lambda: losses.bce_with_logits(Tensor(np.zeros(0)), []),
+            ValueError,
+            "bce_with_logits: pred is an empty batch",
+        ),
+        (
+            lambda: losses.hinge(P, [1.0, 0.0]),
+            ValueError,
+            r"hinge: labels must be -1 or \+1, got 0.0 \(entry 1",
+        ),
+    ],
+)
+def test_tensor_losses_check_targets_as_the_scalar_losses_do(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_same_mistakes_are_refused_by_the_scalar_losses_too():
+    row = [Value(0.0), Value(0.0), Value(0.0)]
+    with pytest.raises(ValueError, match="must sum to 1"):
+        losses.cross_entropy([row], [[0.5, 0.6, 0.0]])
+    with pytest.raises(ValueError, match="4 probabilities but there are 3 logits"):
+        losses.cross_entropy([row], [[1.0, 0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"targets must be in \[0, 1\]"):
+        losses.bce_with_logits([Value(0.0)], [2.0])
+    with pytest.raises(ValueError, match="empty batch"):
+        losses.mse([], [])
+
+
+def test_valid_probability_rows_still_give_the_soft_label_loss():
+    z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    t = np.array([[0.2, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    ours = losses.cross_entropy(Tensor(z), t).item()
+    log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    assert ours == pytest.approx(-(t * log_softmax).sum(axis=1).mean(), rel=1e-14)

@@ -56,7 +56,9 @@ def make_rng(fn: str, seed: object, name: str = "seed") -> np.random.Generator:
 def show(value: object) -> str:
     """A value for an error message: its repr (cut at 60 characters), with the type when the repr
     alone could mislead (`'3'` is a str, `array([1.])` an ndarray)."""
-    text = repr(value)
+    if isinstance(value, np.ndarray) and value.ndim:
+        return f"an array of shape {value.shape} ({value.dtype})"
+    text = " ".join(repr(value).split())
     if len(text) > 60:
         text = text[:57] + "..."
     if isinstance(value, (bool, int, float)) or value is None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
+import sys
 import time
 from collections.abc import Callable, Sequence
 
@@ -21,7 +23,12 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 
 from . import losses
+from .checks import check_count, check_real, show
 from .data import batches
+from .optim import SGD, Optimizer
+from .schedules import Schedule
+
+__all__ = ["LOSSES", "METRICS", "NonFiniteLoss", "accuracy", "fit", "predict", "train_step"]
 
 LOSSES: dict[str, Callable] = {
     "mse": losses.mse,
@@ -32,6 +39,7 @@ LOSSES: dict[str, Callable] = {
 }
 # Where a single output's score separates the classes, for the accuracy metric.
 THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
+METRICS = ("accuracy",)
 
 
 def predict(model: Callable, X) -> np.ndarray:
@@ -79,26 +87,40 @@ def fit(
     `val_<metric>` with `validation=(X_val, y_val)`, `lr` and `seconds`. A NaN or infinite loss
     stops training with FloatingPointError naming the epoch and batch.
 
+    Every argument is checked before anything runs, and a mistake names it: `epochs` and
+    `batch_size` are positive ints, `X` a non-empty (n, features) array of finite numbers with
+    one target per row, `validation` a pair of the same kind, `metrics` a list of names (not one
+    str), `optimizer` an Optimizer holding the model's parameters and `schedule` a Schedule of
+    that optimizer.
+
     The cyclic garbage collector is paused while training: the engine's graphs have no
     reference cycles, so reference counting frees every step's graph and the collector would
     only waste time walking live nodes.
     """
+    if not callable(model):
+        raise TypeError(f"fit: model must be callable (an MLP, a Sequential...), got {show(model)}")
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
     loss_fn = _resolve_loss(loss)
-    X, y = np.asarray(X), np.asarray(y)  # kept in their dtype: float32 data stay float32
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"fit: X must hold numbers, got an array of {X.dtype}")
-    if X.ndim != 2 or len(X) != len(y):
-        raise ValueError(
-            f"fit: X must be (n, features) with one target per row, got X {X.shape} and y {y.shape}"
-        )
-    for name in metrics:
-        if name != "accuracy":
-            raise ValueError(f"fit: unknown metric {name!r} (available: 'accuracy')")
-    if optimizer is None:
-        from .optim import SGD
-
-        optimizer = SGD(model.parameters(), lr=0.1)
+    X, y = _data("fit", "X", X, "y", y)
+    epochs = check_count("fit", "epochs", epochs)
+    if batch_size is not None:
+        batch_size = check_count("fit", "batch_size", batch_size)
+    if validation is not None:
+        validation = _validation(validation, X)
+    metrics = _metrics(metrics)
+    l2 = check_real("fit", "l2", l2)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"fit: progress must be True or False, got {show(progress)}")
+    if seed is not None:
+        check_count("fit", "seed", seed, minimum=0)
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not math.isfinite(threshold)
+    ):
+        raise ValueError(f"fit: threshold must be a finite number or None, got {show(threshold)}")
+    optimizer = _optimizer(model, optimizer)
+    _check_schedule(schedule, optimizer)
     if threshold is None:
         binary01 = set(np.unique(y).tolist()) <= {0, 1}
         threshold = THRESHOLDS.get(loss_name, 0.5 if binary01 else 0.0)
@@ -124,9 +146,9 @@ def fit(
                 seen += len(Xb)
                 outputs.append(_scores(out))
                 targets.append(yb)
-                if bar is not None:
-                    bar.update(1)
+                if bar is not None:  # the postfix first: update() draws the bar with it
                     bar.set_postfix(epoch=epoch, loss=f"{total / seen:.4f}", refresh=False)
+                    bar.update(1)
             lr = optimizer.lr
             if schedule is not None:
                 schedule.step()
@@ -189,6 +211,109 @@ def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float
     return result
 
 
+def _data(fn: str, x_name: str, X, y_name: str, y) -> tuple[np.ndarray, np.ndarray]:
+    """X as a non-empty (n, features) array of finite numbers and y with one target per row,
+    kept in their dtype (float32 data stay float32)."""
+    arrays = []
+    for name, value in ((x_name, X), (y_name, y)):
+        try:
+            array = np.asarray(value)
+        except ValueError as exc:  # ragged rows
+            raise ValueError(
+                f"{fn}: {name} must be a rectangular array of numbers ({exc})"
+            ) from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: {name} must hold numbers, got an array of {array.dtype}")
+        arrays.append(array)
+    X, y = arrays
+    if X.ndim != 2 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(
+            f"{fn}: {x_name} must be (n, features) with one target per row, got {x_name} "
+            f"{X.shape} and {y_name} {y.shape}"
+        )
+    if len(X) == 0 or X.shape[1] == 0:
+        raise ValueError(f"{fn}: {x_name} is empty (shape {X.shape}): nothing to train on")
+    for name, array in ((x_name, X), (y_name, y)):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            where = np.unravel_index(int(np.flatnonzero(bad)[0]), array.shape)
+            raise ValueError(
+                f"{fn}: {name} must be finite, got {array[where].item()!r} at row {where[0]}"
+                + (f", column {where[1]}" if len(where) > 1 else "")
+            )
+    return X, y
+
+
+def _validation(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        kind = (
+            f"a {type(validation).__name__} of {len(validation)}"
+            if isinstance(validation, (tuple, list))
+            else show(validation)
+        )
+        raise ValueError(f"fit: validation must be a pair (X_val, y_val), got {kind}")
+    X_val, y_val = _data("fit", "validation X", validation[0], "validation y", validation[1])
+    if X_val.shape[1:] != X.shape[1:]:
+        raise ValueError(
+            f"fit: validation X has {X_val.shape[1]} features but X has {X.shape[1]} "
+            f"(shapes {X_val.shape} and {X.shape})"
+        )
+    return X_val, y_val
+
+
+def _metrics(metrics) -> tuple[str, ...]:
+    if isinstance(metrics, str):
+        raise TypeError(
+            f"fit: metrics must be a list of metric names, got the str {metrics!r}; "
+            f"write metrics=[{metrics!r}]"
+        )
+    try:
+        names = tuple(metrics)
+    except TypeError:
+        raise TypeError(
+            f"fit: metrics must be a list of metric names, got {show(metrics)}"
+        ) from None
+    for name in names:
+        if name not in METRICS:
+            raise ValueError(f"fit: unknown metric {name!r} (available: {', '.join(METRICS)})")
+    return names
+
+
+def _optimizer(model, optimizer) -> Optimizer:
+    """The optimizer to train with (SGD with lr 0.1 by default), checked against the model."""
+    params = model.parameters() if hasattr(model, "parameters") else None
+    if optimizer is None:
+        return SGD(params if params is not None else [], lr=0.1)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"fit: optimizer must be an Optimizer such as SGD(model.parameters(), lr=0.1), "
+            f"got {show(optimizer)}"
+        )
+    if params is not None and optimizer.params:
+        ours = {id(p) for p in params}
+        if not any(id(p) in ours for p in optimizer.params):
+            raise ValueError(
+                "fit: the optimizer holds none of the model's parameters (was it built for "
+                "another model?); pass SGD(model.parameters(), ...)"
+            )
+    return optimizer
+
+
+def _check_schedule(schedule, optimizer: Optimizer) -> None:
+    if schedule is None:
+        return
+    if not isinstance(schedule, Schedule):
+        raise TypeError(
+            "fit: schedule must be a Schedule such as LinearDecay(optimizer, ...) or None, "
+            f"got {show(schedule)}"
+        )
+    if schedule.optimizer is not optimizer:
+        raise ValueError(
+            "fit: schedule changes the learning rate of another optimizer than the one fit "
+            "trains with; build it on the optimizer you pass"
+        )
+
+
 def _resolve_loss(loss) -> Callable:
     if callable(loss):
         return loss
@@ -230,8 +355,36 @@ def _scores(out) -> np.ndarray:
 def _progress_bar(progress: bool, total: int):
     if not progress:
         return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # the `progress` extra is optional: train silently without it
+    bar = _bar_class()
+    if bar is None:  # the `progress` extra is optional: train silently without it
         return None
-    return tqdm(total=total, desc="fit", unit="batch", mininterval=0.25, leave=True)
+    return bar(total=total, desc="fit", unit="batch", mininterval=0.25, leave=True)
+
+
+def _bar_class():
+    """tqdm's widget bar in a Jupyter kernel that has ipywidgets, its text bar everywhere else
+    (a terminal, IPython, a kernel without ipywidgets), None without tqdm.
+
+    `tqdm.auto` makes the same choice but warns "IProgress not found" in a kernel without
+    ipywidgets; the text bar there is what it falls back to anyway, so it is chosen silently.
+    """
+    try:
+        from tqdm.std import tqdm as text_bar
+    except ImportError:
+        return None
+    if not _in_jupyter_kernel():
+        return text_bar
+    try:
+        from tqdm import notebook
+    except ImportError:
+        return text_bar
+    return notebook.tqdm if notebook.IProgress is not None else text_bar
+
+
+def _in_jupyter_kernel() -> bool:
+    """True in a notebook's kernel (Jupyter, JupyterLab, VS Code, Colab), not in a terminal."""
+    if "ipykernel.zmqshell" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"

@@ -44,6 +44,17 @@ METRICS = ("accuracy",)
 
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
+    try:
+        array = np.asarray(X)
+    except ValueError as exc:  # ragged rows
+        raise ValueError(f"predict: X must be a rectangular array of numbers ({exc})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"predict: X must hold numbers, got an array of {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"predict: X must be (n, features), one sample a row, got shape {array.shape}; "
+            "for one sample x call model(x), or predict(model, [x])"
+        )
     with no_grad():
         return _scores(_forward(model, X))
 
@@ -55,6 +66,11 @@ def accuracy(scores, y, threshold: float = 0.0) -> float:
     `scores` (n,): positive where score > threshold, against labels in {0, 1} or {-1, 1}.
     """
     scores, y = np.asarray(scores, dtype=float), np.asarray(y)
+    if scores.ndim == 0 or y.ndim == 0 or len(scores) != len(y) or len(y) == 0:
+        raise ValueError(
+            f"accuracy: scores and y must have one row per sample, at least one, got shapes "
+            f"{scores.shape} and {y.shape}"
+        )
     if scores.ndim == 2 and scores.shape[1] > 1:
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float(np.mean(scores.argmax(axis=1) == labels))

@@ -245,3 +245,35 @@ def test_tensor_models_are_checked_the_same_way():
         fit(net, X, Y, batch_size=0, progress=False)
     history = fit(net, X, Y, loss="bce_with_logits", epochs=1, progress=False)
     assert isinstance(net(Tensor(X)), Tensor) and len(history["loss"]) == 1
+
+
+# -------------------------------------------------------------------- predict and accuracy
+
+
+@pytest.mark.parametrize(
+    ("X_", "error", "message"),
+    [
+        (
+            X[0],
+            ValueError,
+            r"predict: X must be \(n, features\), one sample a row, got shape \(2,\)",
+        ),
+        (np.array([["a", "b"]]), TypeError, "predict: X must hold numbers"),
+        ([[1.0, 2.0], [3.0]], ValueError, "predict: X must be a rectangular array"),
+    ],
+)
+def test_predict_names_bad_input(X_, error, message):
+    from nn import predict
+
+    with pytest.raises(error, match=message):
+        predict(_model(), X_)
+
+
+@pytest.mark.parametrize(
+    ("scores", "labels"), [([0.5, -0.5, 1.0], [1]), ([], []), (0.5, 1), ([[0.1, 0.9]], [1, 0])]
+)
+def test_accuracy_refuses_scores_and_labels_that_do_not_pair(scores, labels):
+    from nn import accuracy
+
+    with pytest.raises(ValueError, match="accuracy: scores and y must have one row per sample"):
+        accuracy(scores, labels)

@@ -1,5 +1,5 @@
-"""Argument checks shared by `nn`: each returns the checked value or raises a ValueError that names
-the function, the argument and the value.
+"""Argument checks shared by `nn`: each returns the checked value or raises a ValueError (a
+TypeError for an array of non-numbers) that names the function, the argument and the value.
 
 They run at the top of a public function, before any work starts:
 `fit: batch_size must be a positive int, got 0`.
@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_count", "check_real", "make_rng", "show"]
+__all__ = ["check_array", "check_bool", "check_count", "check_real", "make_rng", "show"]
 
 
 def check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
@@ -37,6 +37,25 @@ def check_real(fn: str, name: str, value: object, *, low: float = 0.0) -> float:
     ):
         raise ValueError(f"{fn}: {name} must be a finite number >= {low:g}, got {show(value)}")
     return float(value)
+
+
+def check_bool(fn: str, name: str, value: object) -> bool:
+    """True or False (a str such as "no" is truthy, so it is refused rather than obeyed)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{fn}: {name} must be True or False, got {show(value)}")
+    return bool(value)
+
+
+def check_array(fn: str, name: str, value: object, dtype=None) -> np.ndarray:
+    """`value` as a numpy array of numbers (of `dtype` if given): ragged rows (ValueError) and
+    strings or objects (TypeError) are refused naming the argument."""
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged rows
+        raise ValueError(f"{fn}: {name} must be a rectangular array of numbers ({exc})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: {name} must hold numbers, got an array of {array.dtype}")
+    return array if dtype is None else array.astype(dtype)
 
 
 def make_rng(fn: str, seed: object, name: str = "seed") -> np.random.Generator:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checks import check_count, check_real, make_rng
+from .checks import check_array, check_bool, check_count, check_real, make_rng
 from .datasets import (
     ELLIPSE_Q,
     ELLIPSE_THRESHOLD,
@@ -61,7 +61,7 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np
     >>> X_train.ravel().tolist(), X_test.ravel().tolist()
     ([-1.0, 1.0], [3.0])
     """
-    train = np.asarray(train, dtype=np.float64)
+    train = check_array("standardize", "train", train, np.float64)
     if train.ndim == 0 or len(train) == 0:
         raise ValueError(f"standardize: train must have at least one row, got shape {train.shape}")
     mean = train.mean(axis=0)
@@ -73,7 +73,7 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np
     std = np.where(constant, 1.0, std)
     arrays = [train]
     for i, other in enumerate(others):
-        other = np.asarray(other, dtype=np.float64)
+        other = check_array("standardize", f"others[{i}]", other, np.float64)
         if other.shape[1:] != train.shape[1:]:
             raise ValueError(
                 f"standardize: others[{i}] has shape {other.shape}, "
@@ -85,7 +85,7 @@ def standardize(train: np.ndarray, *others: np.ndarray) -> np.ndarray | tuple[np
 
 
 def _check_pair(fn: str, X: np.ndarray, y: np.ndarray) -> Pair:
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = check_array(fn, "X", X), check_array(fn, "y", y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(f"{fn}: X and y must be arrays, got shapes {X.shape} and {y.shape}")
     if len(X) != len(y):
@@ -158,6 +158,8 @@ def batches(
     X, y = _check_pair("batches", X, y)
     batch_size = check_count("batches", "batch_size", batch_size)
     epoch = check_count("batches", "epoch", epoch, minimum=0)
+    shuffle = check_bool("batches", "shuffle", shuffle)
+    drop_last = check_bool("batches", "drop_last", drop_last)
     n = len(y)
     if shuffle:
         if seed is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import check_count, check_real, make_rng
+from .checks import check_bool, check_count, check_real, make_rng
 
 __all__ = [
     "ELLIPSE_Q",
@@ -81,9 +81,7 @@ def _two_sizes(fn: str, n: object) -> tuple[int, int]:
 
 
 def _shuffled(fn: str, rng: np.random.Generator, X: np.ndarray, y: np.ndarray, shuffle) -> Pair:
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise ValueError(f"{fn}: shuffle must be True or False, got {shuffle!r}")
-    if not shuffle:
+    if not check_bool(fn, "shuffle", shuffle):
         return X, y
     order = rng.permutation(len(y))
     return X[order], y[order]

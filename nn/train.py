@@ -23,7 +23,7 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 
 from . import losses
-from .checks import check_count, check_real, show
+from .checks import check_array, check_bool, check_count, check_real, show
 from .data import batches
 from .optim import SGD, Optimizer
 from .schedules import Schedule
@@ -44,12 +44,7 @@ METRICS = ("accuracy",)
 
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
-    try:
-        array = np.asarray(X)
-    except ValueError as exc:  # ragged rows
-        raise ValueError(f"predict: X must be a rectangular array of numbers ({exc})") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"predict: X must hold numbers, got an array of {array.dtype}")
+    array = check_array("predict", "X", X)
     if array.ndim != 2:
         raise ValueError(
             f"predict: X must be (n, features), one sample a row, got shape {array.shape}; "
@@ -125,8 +120,7 @@ def fit(
         validation = _validation(validation, X)
     metrics = _metrics(metrics)
     l2 = check_real("fit", "l2", l2)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise ValueError(f"fit: progress must be True or False, got {show(progress)}")
+    check_bool("fit", "progress", progress)
     if seed is not None:
         check_count("fit", "seed", seed, minimum=0)
     if threshold is not None and (
@@ -205,7 +199,17 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
     decides about the garbage collector (`fit` pauses it).
     """
     out = _forward(model, X, optimizer.params)
+    if loss is losses.cross_entropy and _one_output(out):
+        raise ValueError(
+            "cross_entropy needs one output per class, but the model gives one output per "
+            "sample: for two classes use bce_with_logits (labels 0/1) or hinge (labels -1/+1)"
+        )
     batch_loss = loss(out, _targets(out, y))
+    if not isinstance(batch_loss, (Value, Tensor)):
+        raise TypeError(
+            f"the loss function returned {show(batch_loss)}, not a Value or a Tensor "
+            "(a loss is computed from the model's outputs, so that it can be backpropagated)"
+        )
     if l2:
         batch_loss = batch_loss + losses.l2(model.parameters(), l2)
     if not math.isfinite(float(batch_loss.data)):
@@ -230,18 +234,7 @@ def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float
 def _data(fn: str, x_name: str, X, y_name: str, y) -> tuple[np.ndarray, np.ndarray]:
     """X as a non-empty (n, features) array of finite numbers and y with one target per row,
     kept in their dtype (float32 data stay float32)."""
-    arrays = []
-    for name, value in ((x_name, X), (y_name, y)):
-        try:
-            array = np.asarray(value)
-        except ValueError as exc:  # ragged rows
-            raise ValueError(
-                f"{fn}: {name} must be a rectangular array of numbers ({exc})"
-            ) from None
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{fn}: {name} must hold numbers, got an array of {array.dtype}")
-        arrays.append(array)
-    X, y = arrays
+    X, y = check_array(fn, x_name, X), check_array(fn, y_name, y)
     if X.ndim != 2 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
             f"{fn}: {x_name} must be (n, features) with one target per row, got {x_name} "
@@ -351,6 +344,13 @@ def _forward(model, X, params=None):
     # Rows as lists of Python floats: the ops' fast path for plain numbers (numpy scalars work
     # too, but each one goes through the slower general conversion).
     return [model(row) for row in np.asarray(X, dtype=float).tolist()]
+
+
+def _one_output(out) -> bool:
+    """Whether the model gives a single score per sample (a Value each, or an (n, 1) Tensor)."""
+    if isinstance(out, Tensor):
+        return out.ndim == 1 or out.shape[-1] == 1
+    return bool(out) and isinstance(out[0], Value)
 
 
 def _targets(out, y):

@@ -256,3 +256,43 @@ MOVED = {
 def test_names_that_moved_out_of_nn_data_still_import_from_it(module, name):
     assert getattr(data, name) is getattr(module, name)
     assert name in data.__all__
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: batches(np.zeros((4, 2)), np.zeros(4), 2, shuffle="no"),
+            ValueError,
+            r"batches: shuffle must be True or False, got 'no' \(str\)",
+        ),
+        (
+            lambda: batches(np.zeros((4, 2)), np.zeros(4), 2, drop_last=1),
+            ValueError,
+            "batches: drop_last must be True or False, got 1",
+        ),
+        (
+            lambda: split([[1.0], [1.0, 2.0]], [0, 1]),
+            ValueError,
+            "split: X must be a rectangular array of numbers",
+        ),
+        (
+            lambda: split(np.zeros((4, 2)), ["a", "b", "c", "d"]),
+            TypeError,
+            "split: y must hold numbers, got an array of <U1",
+        ),
+        (
+            lambda: standardize(np.array([["a"]])),
+            TypeError,
+            "standardize: train must hold numbers, got an array of <U1",
+        ),
+        (
+            lambda: standardize(np.zeros((2, 1)), [["x"]]),
+            TypeError,
+            r"standardize: others\[0\] must hold numbers",
+        ),
+    ],
+)
+def test_bad_plumbing_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

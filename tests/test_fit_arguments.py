@@ -277,3 +277,22 @@ def test_accuracy_refuses_scores_and_labels_that_do_not_pair(scores, labels):
 
     with pytest.raises(ValueError, match="accuracy: scores and y must have one row per sample"):
         accuracy(scores, labels)
+
+
+def test_a_loss_function_that_returns_a_number_is_named():
+    model = _model()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(
+        TypeError, match=r"the loss function returned 1\.0, not a Value or a Tensor"
+    ):
+        fit(model, X, Y, loss=lambda out, target: 1.0, epochs=1, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize("tensor", [False, True], ids=["values", "tensors"])
+def test_cross_entropy_on_one_output_per_sample_points_to_the_binary_losses(tensor):
+    model = Sequential(Linear(2, 1, seed=0)) if tensor else _model()
+    with pytest.raises(
+        ValueError, match=r"cross_entropy needs one output per class.*bce_with_logits"
+    ):
+        fit(model, X, Y, loss="cross_entropy", epochs=1, progress=False)

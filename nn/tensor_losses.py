@@ -9,6 +9,7 @@ any op runs: `bce_with_logits: targets must be in [0, 1], got 2.0 (entry 3)`.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -84,15 +85,25 @@ def mse(pred: Tensor, target) -> Tensor:
 
 
 def binary_cross_entropy(prob: Tensor, target, eps: float = 1e-12) -> Tensor:
-    """mean -(y log p + (1 - y) log(1 - p)) on probabilities strictly inside (0, 1)."""
+    """mean -(y log p + (1 - y) log(1 - p)) on probabilities in [0, 1], clamped to
+    [eps, 1 - eps] as the scalar loss clamps them: a clamped entry gets zero gradient."""
     name = "binary_cross_entropy"
+    if isinstance(eps, bool) or not (isinstance(eps, numbers.Real) and 0.0 < eps < 0.5):
+        raise ValueError(f"{name}: eps must be a number in (0, 0.5), got {eps!r}")
     y = _target(name, prob, target)
     _check_unit_interval(name, y)
-    if np.any(prob.data < eps) or np.any(prob.data > 1 - eps):
+    p = prob.data
+    bad = ~((p >= 0) & (p <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name}: probabilities must lie in (0, 1) for tensors "
-            "(use bce_with_logits on raw scores: it is stable)"
+            f"{name}: probabilities must be in [0, 1], got {float(p.flat[i])!r} (entry {i}) "
+            "(for unbounded scores use bce_with_logits)"
         )
+    inside = (p >= eps) & (p <= 1 - eps)
+    if not inside.all():  # as torch.clamp: the clamped entries become constants
+        keep = inside.astype(prob.dtype)
+        prob = prob * keep + np.clip(p, eps, 1 - eps).astype(prob.dtype) * (1 - keep)
     return -(y * prob.log() + (1 - y) * (1 - prob).log()).mean()
 
 

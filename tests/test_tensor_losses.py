@@ -219,3 +219,31 @@ def test_valid_probability_rows_still_give_the_soft_label_loss():
     ours = losses.cross_entropy(Tensor(z), t).item()
     log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     assert ours == pytest.approx(-(t * log_softmax).sum(axis=1).mean(), rel=1e-14)
+
+
+def test_tensor_binary_cross_entropy_clamps_as_the_scalar_loss_does():
+    probs = [0.0, 1e-15, 0.3, 1.0 - 1e-15, 1.0]
+    targets = [0.0, 1.0, 1.0, 0.0, 1.0]
+    scalar_inputs = [Value(p) for p in probs]
+    scalar = losses.binary_cross_entropy(scalar_inputs, targets)
+    scalar.backward()
+    x = Tensor(np.array(probs))
+    tensor = losses.binary_cross_entropy(x, targets)
+    tensor.backward()
+    assert tensor.item() == pytest.approx(scalar.data, rel=1e-13)
+    np.testing.assert_allclose(x.grad, [v.grad for v in scalar_inputs], rtol=1e-12)
+    assert x.grad[0] == x.grad[1] == x.grad[3] == x.grad[4] == 0.0  # clamped: constants
+
+
+@pytest.mark.parametrize(
+    ("prob", "eps", "message"),
+    [
+        (1.5, 1e-12, r"binary_cross_entropy: probabilities must be in \[0, 1\], got 1.5"),
+        (math.nan, 1e-12, r"binary_cross_entropy: probabilities must be in \[0, 1\], got nan"),
+        (0.5, 0.0, r"binary_cross_entropy: eps must be a number in \(0, 0.5\), got 0.0"),
+    ],
+)
+def test_tensor_binary_cross_entropy_refuses_what_the_scalar_loss_refuses(prob, eps, message):
+    for pred in (Value(prob), Tensor([prob])):
+        with pytest.raises(ValueError, match=message):
+            losses.binary_cross_entropy(pred, [1.0] if isinstance(pred, Tensor) else 1.0, eps)

@@ -3,11 +3,13 @@ progress bar shows the right epoch, and picks the notebook or the text bar witho
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -296,3 +298,29 @@ def test_cross_entropy_on_one_output_per_sample_points_to_the_binary_losses(tens
         ValueError, match=r"cross_entropy needs one output per class.*bce_with_logits"
     ):
         fit(model, X, Y, loss="cross_entropy", epochs=1, progress=False)
+
+
+def test_in_a_real_kernel_without_ipywidgets_the_bar_is_text_and_nothing_warns():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    if importlib.util.find_spec("ipywidgets") is not None:
+        pytest.skip("ipywidgets is installed: the widget bar is the right one here")
+    root = Path(__file__).resolve().parents[1]
+    notebook = nbformat.v4.new_notebook()
+    source = (
+        "from nn import MLP, fit, make_moons\n"
+        "X, y = make_moons(20, seed=0)\n"
+        "history = fit(MLP(2, [4, 1], seed=0), X, y, epochs=3)\n"
+        "print(history['epoch'])"
+    )
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(root)}}
+    )
+    client.execute()
+    outputs = notebook.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "[1, 2, 3]" in text and "3/3" in text and "epoch=3" in text, text
+    assert "IProgress" not in text and "Warning" not in text, text
+    assert not [o for o in outputs if o["output_type"] == "error"]

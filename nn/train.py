@@ -45,9 +45,9 @@ METRICS = ("accuracy",)
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
     array = check_array("predict", "X", X)
-    if array.ndim != 2:
+    if array.ndim < 2:
         raise ValueError(
-            f"predict: X must be (n, features), one sample a row, got shape {array.shape}; "
+            f"predict: X must be (n, features...), one sample a row, got shape {array.shape}; "
             "for one sample x call model(x), or predict(model, [x])"
         )
     with no_grad():
@@ -99,7 +99,7 @@ def fit(
     stops training with FloatingPointError naming the epoch and batch.
 
     Every argument is checked before anything runs, and a mistake names it: `epochs` and
-    `batch_size` are positive ints, `X` a non-empty (n, features) array of finite numbers with
+    `batch_size` are positive ints, `X` a non-empty (n, features...) array of finite numbers with
     one target per row, `validation` a pair of the same kind, `metrics` a list of names (not one
     str), `optimizer` an Optimizer holding the model's parameters and `schedule` a Schedule of
     that optimizer.
@@ -232,15 +232,15 @@ def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float
 
 
 def _data(fn: str, x_name: str, X, y_name: str, y) -> tuple[np.ndarray, np.ndarray]:
-    """X as a non-empty (n, features) array of finite numbers and y with one target per row,
+    """X as a non-empty (n, features...) array of finite numbers and y with one target per row,
     kept in their dtype (float32 data stay float32)."""
     X, y = check_array(fn, x_name, X), check_array(fn, y_name, y)
-    if X.ndim != 2 or y.ndim == 0 or len(X) != len(y):
+    if X.ndim < 2 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
-            f"{fn}: {x_name} must be (n, features) with one target per row, got {x_name} "
+            f"{fn}: {x_name} must be (n, features...) with one target per row, got {x_name} "
             f"{X.shape} and {y_name} {y.shape}"
         )
-    if len(X) == 0 or X.shape[1] == 0:
+    if X.size == 0:
         raise ValueError(f"{fn}: {x_name} is empty (shape {X.shape}): nothing to train on")
     for name, array in ((x_name, X), (y_name, y)):
         bad = ~np.isfinite(array)
@@ -264,8 +264,8 @@ def _validation(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     X_val, y_val = _data("fit", "validation X", validation[0], "validation y", validation[1])
     if X_val.shape[1:] != X.shape[1:]:
         raise ValueError(
-            f"fit: validation X has {X_val.shape[1]} features but X has {X.shape[1]} "
-            f"(shapes {X_val.shape} and {X.shape})"
+            f"fit: validation X has samples of shape {X_val.shape[1:]} but X has "
+            f"{X.shape[1:]} (shapes {X_val.shape} and {X.shape})"
         )
     return X_val, y_val
 

@@ -48,11 +48,15 @@ def _model():
             "fit: validation must be a pair \\(X_val, y_val\\), got a tuple of 1",
         ),
         ({"validation": X}, ValueError, "fit: validation must be a pair"),
-        ({"validation": (X[:, :1], Y)}, ValueError, "fit: validation X has 1 features but X has 2"),
+        (
+            {"validation": (X[:, :1], Y)},
+            ValueError,
+            r"fit: validation X has samples of shape \(1,\) but X has \(2,\)",
+        ),
         (
             {"validation": (X, Y[:3])},
             ValueError,
-            r"fit: validation X must be \(n, features\) with one target per row",
+            r"fit: validation X must be \(n, features...\) with one target per row",
         ),
         ({"validation": (X[:0], Y[:0])}, ValueError, "fit: validation X is empty"),
         (
@@ -96,7 +100,7 @@ def test_a_bad_argument_is_named_before_any_work(kwargs, error, message):
     [
         (X[:0], Y[:0], ValueError, r"fit: X is empty \(shape \(0, 2\)\): nothing to train on"),
         (np.zeros((3, 0)), np.zeros(3), ValueError, r"fit: X is empty \(shape \(3, 0\)\)"),
-        (X[0], Y, ValueError, r"fit: X must be \(n, features\) with one target per row"),
+        (X[0], Y, ValueError, r"fit: X must be \(n, features...\) with one target per row"),
         (X, Y[:5], ValueError, r"got X \(12, 2\) and y \(5,\)"),
         ([[1.0, 2.0], [3.0]], [0, 1], ValueError, "fit: X must be a rectangular array"),
         (np.array([["a", "b"]]), [0], TypeError, "fit: X must hold numbers, got an array of <U1"),
@@ -258,7 +262,7 @@ def test_tensor_models_are_checked_the_same_way():
         (
             X[0],
             ValueError,
-            r"predict: X must be \(n, features\), one sample a row, got shape \(2,\)",
+            r"predict: X must be \(n, features...\), one sample a row, got shape \(2,\)",
         ),
         (np.array([["a", "b"]]), TypeError, "predict: X must hold numbers"),
         ([[1.0, 2.0], [3.0]], ValueError, "predict: X must be a rectangular array"),
@@ -324,3 +328,22 @@ def test_in_a_real_kernel_without_ipywidgets_the_bar_is_text_and_nothing_warns()
     assert "[1, 2, 3]" in text and "3/3" in text and "epoch=3" in text, text
     assert "IProgress" not in text and "Warning" not in text, text
     assert not [o for o in outputs if o["output_type"] == "error"]
+
+
+def test_samples_may_be_arrays_of_any_shape_for_a_model_that_takes_them():
+    from nn import Module, predict
+
+    class Flatten(Module):  # (n, 2, 2) images to (n, 4) rows, then one Linear
+        def __init__(self):
+            self.linear = Linear(4, 1, seed=0)
+            self.label_parameters()
+
+        def __call__(self, x):
+            return self.linear(x.reshape(x.shape[0], 4))
+
+    images = np.random.default_rng(0).normal(size=(12, 2, 2))
+    model = Flatten()
+    history = fit(model, images, Y, loss="bce_with_logits", epochs=2, progress=False)
+    assert len(history["loss"]) == 2 and predict(model, images).shape == (12,)
+    with pytest.raises(ValueError, match=r"validation X has samples of shape \(4,\) but X has"):
+        fit(model, images, Y, validation=(images.reshape(12, 4), Y), progress=False)

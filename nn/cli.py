@@ -27,6 +27,8 @@ from .plot import plot_decision_boundary, plot_history
 from .schedules import LinearDecay
 from .train import accuracy, fit, predict
 
+__all__ = ["main"]
+
 DATASETS = ("moons", "circles", "spirals", "ellipse")
 
 

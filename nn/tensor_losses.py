@@ -157,6 +157,11 @@ def cross_entropy(logits: Tensor, target) -> Tensor:
     t = _array(name, target)
     if t.ndim != logits.ndim or t.ndim < 2:
         return logits.cross_entropy(t)  # class indices, checked by the primitive
+    if t.shape != logits.shape and t.shape[-1] == 1 and t.dtype.kind in "iu":
+        raise ValueError(
+            f"{name}: class indices must be one per sample, shape ({logits.shape[0]},), got a "
+            f"column of shape {t.shape}: pass target.ravel()"
+        )
     if t.shape != logits.shape:
         raise ValueError(
             f"{name}: target rows have {t.shape[-1]} probabilities but there are "

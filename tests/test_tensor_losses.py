@@ -140,6 +140,12 @@ P = Tensor(np.full((2, 1), 0.5))
             "cross_entropy: target rows have 2 probabilities but there are 3 logits",
         ),
         (
+            lambda: losses.cross_entropy(Z, np.array([[0], [2]])),
+            ValueError,
+            r"cross_entropy: class indices must be one per sample, shape \(2,\), got a column of "
+            r"shape \(2, 1\): pass target.ravel\(\)",
+        ),
+        (
             lambda: losses.cross_entropy(Z, ["a", "b"]),
             TypeError,
             "cross_entropy: targets must be numbers, got <U1 targets",

@@ -60,7 +60,11 @@ def accuracy(scores, y, threshold: float = 0.0) -> float:
     `scores` (n, k) with k > 1: the arg-max class against integer labels `y` (or one-hot rows).
     `scores` (n,): positive where score > threshold, against labels in {0, 1} or {-1, 1}.
     """
-    scores, y = np.asarray(scores, dtype=float), np.asarray(y)
+    scores, y = check_array("accuracy", "scores", scores, float), check_array("accuracy", "y", y)
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, numbers.Real) and math.isfinite(threshold)
+    ):
+        raise ValueError(f"accuracy: threshold must be a finite number, got {show(threshold)}")
     if scores.ndim == 0 or y.ndim == 0 or len(scores) != len(y) or len(y) == 0:
         raise ValueError(
             f"accuracy: scores and y must have one row per sample, at least one, got shapes "
@@ -196,8 +200,12 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
     Forward `X` (row by row for a scalar model, as one batch Tensor for a tensor model), the loss
     against `y` (+ `l2` * sum of squared parameters), `zero_grad`, backward, `optimizer.step()`.
     A NaN or infinite loss raises FloatingPointError before any parameter changes. The caller
-    decides about the garbage collector (`fit` pauses it).
+    decides about the garbage collector (`fit` pauses it). `loss` is a function or one of the
+    names `fit` takes.
     """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"train_step: optimizer must be an Optimizer, got {show(optimizer)}")
+    loss = _resolve_loss(loss, "train_step")
     out = _forward(model, X, optimizer.params)
     if loss is losses.cross_entropy and _one_output(out):
         raise ValueError(
@@ -323,12 +331,12 @@ def _check_schedule(schedule, optimizer: Optimizer) -> None:
         )
 
 
-def _resolve_loss(loss) -> Callable:
+def _resolve_loss(loss, fn: str = "fit") -> Callable:
     if callable(loss):
         return loss
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(
-            f"fit: unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass "
+            f"{fn}: unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass "
             "a function (outputs, targets) -> Value"
         )
     return LOSSES[loss]

@@ -347,3 +347,24 @@ def test_samples_may_be_arrays_of_any_shape_for_a_model_that_takes_them():
     assert len(history["loss"]) == 2 and predict(model, images).shape == (12,)
     with pytest.raises(ValueError, match=r"validation X has samples of shape \(4,\) but X has"):
         fit(model, images, Y, validation=(images.reshape(12, 4), Y), progress=False)
+
+
+def test_train_step_takes_loss_names_and_names_a_bad_optimizer():
+    from nn import train_step
+
+    model = _model()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    loss, _ = train_step(model, X, Y, "bce_with_logits", optimizer)
+    assert math.isfinite(loss.data)
+    with pytest.raises(ValueError, match="train_step: unknown loss 'l1'"):
+        train_step(model, X, Y, "l1", optimizer)
+    with pytest.raises(TypeError, match=r"train_step: optimizer must be an Optimizer, got 'sgd'"):
+        train_step(model, X, Y, "mse", "sgd")
+
+
+@pytest.mark.parametrize("threshold", ["0.5", None, math.nan])
+def test_accuracy_names_a_bad_threshold(threshold):
+    from nn import accuracy
+
+    with pytest.raises(ValueError, match="accuracy: threshold must be a finite number"):
+        accuracy([0.2, 0.8], [0, 1], threshold)

@@ -46,11 +46,23 @@ def _target(name: str, pred: Tensor, target) -> np.ndarray:
     return t.astype(pred.dtype).reshape(pred.shape)
 
 
+def _position(array: np.ndarray, flat: int) -> str:
+    """Where entry `flat` of `array` is, for an error message: "entry 3" or "row 1, column 0"."""
+    if array.ndim == 2:
+        row, column = divmod(flat, array.shape[1])
+        return f"row {row}, column {column}"
+    if array.ndim > 2:
+        return f"index {tuple(int(i) for i in np.unravel_index(flat, array.shape))}"
+    return f"entry {flat}"
+
+
 def _check_unit_interval(name: str, y: np.ndarray) -> None:
     bad = ~((y >= 0) & (y <= 1))  # NaN is outside too
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: targets must be in [0, 1], got {float(y.flat[i])!r} (entry {i})")
+        raise ValueError(
+            f"{name}: targets must be in [0, 1], got {float(y.flat[i])!r} ({_position(y, i)})"
+        )
 
 
 # -------------------------------------------------------------------- softplus
@@ -97,8 +109,8 @@ def binary_cross_entropy(prob: Tensor, target, eps: float = 1e-12) -> Tensor:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name}: probabilities must be in [0, 1], got {float(p.flat[i])!r} (entry {i}) "
-            "(for unbounded scores use bce_with_logits)"
+            f"{name}: probabilities must be in [0, 1], got {float(p.flat[i])!r} "
+            f"({_position(p, i)}; for unbounded scores use bce_with_logits)"
         )
     inside = (p >= eps) & (p <= 1 - eps)
     if not inside.all():  # as torch.clamp: the clamped entries become constants
@@ -130,7 +142,7 @@ def hinge(scores: Tensor, labels) -> Tensor:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"hinge: labels must be -1 or +1, got {float(y.flat[i])!r} (entry {i}; "
+            f"hinge: labels must be -1 or +1, got {float(y.flat[i])!r} ({_position(y, i)}; "
             "map 0/1 labels: 2y - 1)"
         )
     return (1 - scores * y).relu().mean()

@@ -127,7 +127,12 @@ P = Tensor(np.full((2, 1), 0.5))
         (
             lambda: losses.cross_entropy(Z, [[1.5, -0.5, 0.0], [1.0, 0.0, 0.0]]),
             ValueError,
-            r"cross_entropy: targets must be in \[0, 1\], got 1.5 \(entry 0\)",
+            r"cross_entropy: targets must be in \[0, 1\], got 1.5 \(row 0, column 0\)",
+        ),
+        (
+            lambda: losses.cross_entropy(Z, [[1.0, 0.0, 0.0], [-0.2, 0.6, 0.6]]),
+            ValueError,
+            r"cross_entropy: targets must be in \[0, 1\], got -0.2 \(row 1, column 0\)",
         ),
         (
             lambda: losses.cross_entropy(Z, np.eye(4)[[0, 1]]),
@@ -158,12 +163,12 @@ P = Tensor(np.full((2, 1), 0.5))
         (
             lambda: losses.bce_with_logits(P, [0.5, 2.0]),
             ValueError,
-            r"bce_with_logits: targets must be in \[0, 1\], got 2.0 \(entry 1\)",
+            r"bce_with_logits: targets must be in \[0, 1\], got 2.0 \(row 1, column 0\)",
         ),
         (
             lambda: losses.bce_with_logits(P, [-0.1, 1.0]),
             ValueError,
-            r"bce_with_logits: targets must be in \[0, 1\], got -0.1 \(entry 0\)",
+            r"bce_with_logits: targets must be in \[0, 1\], got -0.1 \(row 0, column 0\)",
         ),
         (
             lambda: losses.bce_with_logits(P, [math.nan, 1.0]),
@@ -173,7 +178,7 @@ P = Tensor(np.full((2, 1), 0.5))
         (
             lambda: losses.binary_cross_entropy(P, [0.0, 3.0]),
             ValueError,
-            r"binary_cross_entropy: targets must be in \[0, 1\], got 3.0 \(entry 1\)",
+            r"binary_cross_entropy: targets must be in \[0, 1\], got 3.0 \(row 1, column 0\)",
         ),
         (
             lambda: losses.mse(P, ["1", "2"]),
@@ -198,7 +203,7 @@ P = Tensor(np.full((2, 1), 0.5))
         (
             lambda: losses.hinge(P, [1.0, 0.0]),
             ValueError,
-            r"hinge: labels must be -1 or \+1, got 0.0 \(entry 1",
+            r"hinge: labels must be -1 or \+1, got 0.0 \(row 1, column 0",
         ),
     ],
 )

@@ -75,11 +75,13 @@ class StepsPage:
             )
         self.steps: Steps = backprop_steps(root, gradient, precision=precision)
         self.precision = precision
+        self.collapse = collapse
         self.title = (
             title if title is not None else f"Backpropagation through {self.steps.name(root)}"
         )
         layout = _Layout(self.steps, collapse, max_nodes)
         self.unit = layout.unit  # node -> the id of the box that draws it (v3, or m1 if folded)
+        self.shown = layout.shown  # box id -> the node whose data and grad it shows
         self.svg = _render_svg(self.steps, layout, rankdir, max_nodes, collapse, precision, timeout)
         self.frames = _frames(self.steps, layout, precision)
 

@@ -214,6 +214,9 @@ class _Style:
     def name(self, name: str) -> str:
         return name
 
+    def power(self, a: str, b: str) -> str:
+        return self._text.power(a, b[:-2] if b.endswith(".0") else b)  # x^2, not x^2.0
+
     def num(self, x: float, paren: bool = False) -> str:
         text = number(x, self.precision)
         return f"({text})" if paren and text.startswith("-") else text

@@ -377,7 +377,8 @@ def _frames(steps: Steps, layout: _Layout, precision: int) -> list[dict]:
             ]
         ]
         for c in step.contributions:
-            lines.append(["sub", c.derivative])
+            twice = node.parents.count(c.parent) > 1  # a + a: say which use this is
+            lines.append(["sub", c.derivative + (f"  (argument {c.position + 1})" if twice else "")])
             lines.append(["chain", c.line])
             lines.append(["run", f"{total(c.parent)}: {num(c.before)} → {num(c.after)}"])
         edges = [f"{u}op->{u}"] + [f"{layout.unit[p]}->{u}op" for p in node.parents]

@@ -73,7 +73,11 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Value:
     for name, value in values.items():
         if not isinstance(name, str) or not _NAME.match(name) or name in FUNCTIONS:
             raise ValueError(f"variable name {name!r} is not usable (or is a function name)")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"variable {name} must be a finite number, got {value!r}")
     leaves = {name: Value(float(value), name) for name, value in values.items()}
     used = set()

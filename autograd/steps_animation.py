@@ -65,7 +65,9 @@ def frame_images(page: StepsPage) -> list:
 
     images = []
     for k, frame in enumerate(page.frames):
-        png = cairosvg.svg2png(bytestring=svg_frame(page, k).encode("utf-8"), output_width=WIDTH - 40)
+        png = cairosvg.svg2png(
+            bytestring=svg_frame(page, k).encode("utf-8"), output_width=WIDTH - 40
+        )
         graph = Image.open(io.BytesIO(png)).convert("RGB")
         if graph.height > 620:  # a tall graph: shrink it to leave room for the panel
             graph = graph.resize((round(graph.width * 620 / graph.height), 620), Image.LANCZOS)

@@ -109,7 +109,8 @@ class StepsPage:
         # An iframe keeps the page's script and styles to itself: several widgets in one notebook
         # never collide, and it works the same in JupyterLab and the classic Notebook.
         return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title)}"'
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}"'
+            f' title="{html.escape(self.title)}"'
             ' style="width:100%;height:600px;border:1px solid #DEE2E6;border-radius:6px"'
             ' sandbox="allow-scripts"></iframe>'
         )
@@ -118,12 +119,7 @@ class StepsPage:
         """Write the page (.html) or an animation, one frame per step (.gif; .mp4 with the
         imageio-ffmpeg package)."""
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in FORMATS:
-            raise ValueError(
-                f"save_steps: unsupported extension {path.suffix or '(none)'!r} in {str(path)!r}; "
-                f"use one of {', '.join(FORMATS)}"
-            )
+        suffix = _check_format(path)
         if not seconds_per_step > 0:
             raise ValueError(f"save_steps: seconds_per_step must be > 0, got {seconds_per_step!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,13 +143,20 @@ def save_steps(root: Value, path, *, seconds_per_step: float = 1.2, **options) -
 
     Options as for `StepsPage` (collapse="neuron" steps a network neuron by neuron).
     """
-    suffix = Path(path).suffix.lower()
+    _check_format(path)
+    return StepsPage(root, **options).save(path, seconds_per_step=seconds_per_step)
+
+
+def _check_format(path) -> str:
+    """The extension of `path` (lower case), or ValueError if it is not .html, .gif or .mp4."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(
-            f"save_steps: unsupported extension {Path(path).suffix or '(none)'!r} in {str(path)!r}; "
+            f"save_steps: unsupported extension {path.suffix or '(none)'!r} in {str(path)!r}; "
             f"use one of {', '.join(FORMATS)}"
         )
-    return StepsPage(root, **options).save(path, seconds_per_step=seconds_per_step)
+    return suffix
 
 
 # ------------------------------------------------------------------------------ boxes of the graph
@@ -260,8 +263,8 @@ def _frames(steps: Steps, layout: _Layout, precision: int) -> list[dict]:
     """
     name = steps.name
     root = steps.root
-    num = lambda x: number(x, precision)  # noqa: E731
-    total = lambda node: f"d{name(root)}/d{_label(layout, steps, node)}"  # noqa: E731
+    num = lambda x: number(x, precision)
+    total = lambda node: f"d{name(root)}/d{_label(layout, steps, node)}"
     order = [f.node for f in steps.forward]
     index = {node: i for i, node in enumerate(order)}
 
@@ -378,7 +381,9 @@ def _frames(steps: Steps, layout: _Layout, precision: int) -> list[dict]:
         ]
         for c in step.contributions:
             twice = node.parents.count(c.parent) > 1  # a + a: say which use this is
-            lines.append(["sub", c.derivative + (f"  (argument {c.position + 1})" if twice else "")])
+            lines.append(
+                ["sub", c.derivative + (f"  (argument {c.position + 1})" if twice else "")]
+            )
             lines.append(["chain", c.line])
             lines.append(["run", f"{total(c.parent)}: {num(c.before)} → {num(c.after)}"])
         edges = [f"{u}op->{u}"] + [f"{layout.unit[p]}->{u}op" for p in node.parents]

@@ -45,7 +45,7 @@ def test_the_graph_is_left_as_it_was():
 
 
 def test_forward_steps_follow_the_computation_with_formulas():
-    root, (x, w, b) = neuron()
+    root, (x, w, _) = neuron()
     steps = backprop_steps(root)
     assert [s.op for s in steps.forward] == ["*", "+", "tanh"]
     assert steps.forward[0].inputs == (x, w) and steps.forward[0].value == -1.0
@@ -58,7 +58,7 @@ def test_forward_steps_follow_the_computation_with_formulas():
 
 
 def test_backward_steps_carry_upstream_local_and_running_gradients():
-    root, (x, w, b) = neuron()
+    root, (x, w, _) = neuron()
     steps = backprop_steps(root)
     assert [s.node for s in steps.backward] == [s.node for s in reversed(steps.forward)]
     top = steps.backward[0]
@@ -99,7 +99,7 @@ def test_a_node_feeding_two_consumers_adds_their_contributions_in_turn():
 
 
 def test_a_seed_other_than_one_scales_every_gradient():
-    root, (x, w, b) = neuron()
+    root, (_, w, _) = neuron()
     steps = backprop_steps(root, gradient=2.0)
     root.backward(2.0)
     assert steps.grads[w] == w.grad and steps.seed == 2.0

@@ -7,11 +7,11 @@ from __future__ import annotations
 import statistics
 
 import pytest
+from conftest import require_module, require_program
 
 from autograd import Value
 from autograd.graph import _fields
 from autograd.steps_page import save_steps, show_steps
-from conftest import require_module, require_program
 from nn import MLP
 
 CHROMIUM_FLAGS = (

@@ -7,11 +7,11 @@ import html
 import re
 
 import pytest
+from conftest import require_module
 
 from autograd import Value
 from autograd.graph import _fields
 from autograd.steps_page import StepsPage, save_steps, show_steps, svg_frame
-from conftest import require_module
 from nn import MLP
 
 
@@ -131,3 +131,18 @@ def test_an_unknown_extension_is_rejected_before_work():
 def test_a_bad_precision_is_rejected():
     with pytest.raises(ValueError, match="precision must be an int from 1 to 17, got 0"):
         show_steps(Value(1.0), precision=0)
+
+
+def test_the_example_script_writes_its_pages(tmp_path, dot):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "watch_backprop.py"
+    spec = importlib.util.spec_from_file_location("example_watch_backprop", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.main(["--quick", "--out", str(tmp_path)])
+    assert [p.name for p in written] == [
+        "neuron.html", "reuse.html", "mlp_by_neuron.html", "mlp_by_layer.html"
+    ]  # fmt: skip
+    assert "dc/da: 9.0 → 12.0" in (tmp_path / "reuse.html").read_text(encoding="utf-8")

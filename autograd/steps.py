@@ -28,7 +28,17 @@ from .backward import topological_order
 from .explain import _derivative_formulas, _equation, _Text
 from .value import Value
 
-__all__ = ["BackwardStep", "Contribution", "ForwardStep", "Steps", "backprop_steps", "number"]
+__all__ = [
+    "BackwardStep",
+    "Contribution",
+    "ForwardStep",
+    "Steps",
+    "backprop_steps",
+    "number",
+    "numbers_text",
+    "op_rules",
+    "op_text",
+]
 
 
 @dataclass(frozen=True)
@@ -155,22 +165,8 @@ def backprop_steps(root: Value, gradient: float = 1.0, *, precision: int = 4) ->
 
 
 def _rule(node: Value, names: dict, style) -> tuple[tuple, list[str] | None, str]:
-    """Everything the steps need from an op, in one place: (the local derivatives from the op's
-    own rule, their formulas, one per argument or None, and the node's equation with numbers).
-
-    The only function here that knows where rules and formulas live (today the `Primitive` in
-    `value.py` and the formula table of `explain`), so a move to an op registry changes this alone.
-    """
-    rule = node.op.derivatives
-    derivatives = tuple(
-        float(d)
-        for d in (
-            rule if rule.__class__ is tuple else rule(node.data, *(p.data for p in node.parents))
-        )
-    )
-    graph = SimpleNamespace(names=names)
-    formulas = _derivative_formulas(style, graph, node)
-    symbolic = op_text(node, [names[p] for p in node.parents])
+    """(local derivatives, their formulas, the node's equation with names and numbers)."""
+    derivatives, formulas, symbolic = op_rules(node, names, precision=style.precision)
     equation = f"{names[node]} = {symbolic}"
     numeric = numbers_text(node, style.precision)
     if numeric != symbolic:
@@ -178,9 +174,32 @@ def _rule(node: Value, names: dict, style) -> tuple[tuple, list[str] | None, str
     return derivatives, formulas, equation + f" = {style.num(node.data)}"
 
 
+def op_rules(
+    node: Value, names: dict | None = None, operands: list[str] | None = None, precision: int = 4
+) -> tuple[tuple[float, ...], list[str] | None, str]:
+    """THE adapter between the steps and the ops: everything the steps take from an op.
+
+    Returns (the local derivatives d node / d input from the op's own rule, one float per input;
+    their formulas written with `names`, or None when `names` is None or the op has none; the op
+    applied to `operands`, by default the inputs' names: `x · w`, `tanh(n2)`). The only code of
+    the steps that knows where rules and formulas live (today the `Primitive` of `value.py` and
+    the formula table of `explain`), so moving to an op registry changes this function alone.
+    """
+    rule = node.op.derivatives
+    values = rule if rule.__class__ is tuple else rule(node.data, *(p.data for p in node.parents))
+    derivatives = tuple(float(d) for d in values)
+    style = _Style(precision)
+    formulas = None
+    if names is not None:
+        formulas = _derivative_formulas(style, SimpleNamespace(names=names), node)
+    if operands is None:
+        operands = [names[p] if names is not None else "?" for p in node.parents]
+    return derivatives, formulas, _equation(style, node, operands)
+
+
 def op_text(node: Value, operands: list[str]) -> str:
     """The op of `node` applied to written operands: `x · w`, `tanh(n2)`, `a^2`."""
-    return _equation(_Style(4), node, operands)
+    return op_rules(node, operands=operands)[2]
 
 
 def numbers_text(node: Value, precision: int = 4) -> str:
@@ -188,7 +207,7 @@ def numbers_text(node: Value, precision: int = 4) -> str:
     style = _Style(precision)
     power = str(node.op).startswith("**")  # (-2)^3; elsewhere only a later operand: 2 · (-3)
     operands = [style.num(p.data, paren=i > 0 or power) for i, p in enumerate(node.parents)]
-    return _equation(style, node, operands)
+    return op_rules(node, operands=operands, precision=precision)[2]
 
 
 def _same_number(text: str, x: float) -> bool:

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from .graph import DEFAULT_MAX_NODES, save_graph
-from .steps import Steps, backprop_steps, number, numbers_text, op_text
+from .steps import Steps, backprop_steps, number, numbers_text, op_rules, op_text
 from .value import Value
 
 __all__ = ["StepsPage", "save_steps", "show_steps"]
@@ -264,7 +264,7 @@ def _frames(steps: Steps, layout: _Layout, precision: int) -> list[dict]:
     name = steps.name
     root = steps.root
     num = lambda x: number(x, precision)
-    total = lambda node: f"d{name(root)}/d{_label(layout, steps, node)}"
+    total = lambda node: f"d{name(root)}/d{name(node)}"
     order = [f.node for f in steps.forward]
     index = {node: i for i, node in enumerate(order)}
 
@@ -434,10 +434,6 @@ def _frame(phase, title, lines, cur, hit, edges, sets, ops=()) -> dict:
     }  # fmt: skip
 
 
-def _label(layout: _Layout, steps: Steps, node) -> str:
-    return steps.name(node)
-
-
 def _groups(order: list, layout: _Layout, index: dict) -> list[tuple[str, list]]:
     """The computed nodes grouped by box, each group placed where its last node is computed
     (a valid order: a module's output comes after everything it reads)."""
@@ -510,10 +506,8 @@ def _local_through(members: list, exit_node) -> dict:
         g = local.get(node)
         if g is None or not node.parents:
             continue
-        rule = node.op.derivatives
-        ds = rule if rule.__class__ is tuple else rule(node.data, *(p.data for p in node.parents))
-        for p, d in zip(node.parents, ds):
-            local[p] = local.get(p, 0.0) + g * float(d)
+        for p, d in zip(node.parents, op_rules(node)[0]):
+            local[p] = local.get(p, 0.0) + g * d
     return {p: v for p, v in local.items() if p not in inside}
 
 

@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
 
-from .graph import DEFAULT_MAX_NODES, save_graph
+from .graph import DEFAULT_MAX_NODES, GraphvizNotFoundError, save_graph
 from .steps import Steps, backprop_steps, number, numbers_text, op_rules, op_text
 from .value import Value
 
@@ -227,16 +227,23 @@ def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, pre
         s.grad = steps.grads.get(node, 0.0)
         s.parents = tuple(shadows[p] for p in node.parents)
     with tempfile.TemporaryDirectory(prefix="backprop-steps-") as folder:
-        path = save_graph(
-            shadows[steps.root],
-            Path(folder) / "graph.svg",
-            timeout=timeout,
-            rankdir=rankdir,
-            max_nodes=max_nodes,
-            collapse=collapse,
-            legend=False,
-            precision=precision,
-        )
+        try:
+            path = save_graph(
+                shadows[steps.root],
+                Path(folder) / "graph.svg",
+                timeout=timeout,
+                rankdir=rankdir,
+                max_nodes=max_nodes,
+                collapse=collapse,
+                legend=False,
+                precision=precision,
+            )
+        except GraphvizNotFoundError:
+            raise GraphvizNotFoundError(
+                "save_steps: the step-through draws its graph with Graphviz's `dot` program, "
+                "which was not found on PATH. Install the Debian package `graphviz` (apt-get "
+                "install graphviz; macOS: brew install graphviz)"
+            ) from None
         svg = path.read_text(encoding="utf-8")
     svg = svg[svg.index("<svg") :]
     return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)

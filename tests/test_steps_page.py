@@ -146,3 +146,12 @@ def test_the_example_script_writes_its_pages(tmp_path, dot):
         "neuron.html", "reuse.html", "mlp_by_neuron.html", "mlp_by_layer.html"
     ]  # fmt: skip
     assert "dc/da: 9.0 → 12.0" in (tmp_path / "reuse.html").read_text(encoding="utf-8")
+
+
+def test_without_graphviz_the_error_says_what_to_install(monkeypatch):
+    import autograd.graph
+    from autograd import GraphvizNotFoundError
+
+    monkeypatch.setattr(autograd.graph.shutil, "which", lambda name: None)
+    with pytest.raises(GraphvizNotFoundError, match="Install the Debian package `graphviz`"):
+        show_steps(neuron()[0])

@@ -173,29 +173,35 @@ def test_each_step_of_the_folded_mlp_renders_and_is_timed(browser, tmp_path, dot
     path = save_steps(root, tmp_path / "mlp.html", collapse="neuron")
     browser.get(path.as_uri())
     count = browser.execute_script("return backpropSteps.frames.length")
-    # script time of render(k), then the time until the browser has laid out and painted it
+    # per step: the script of render(k); that plus the style and layout it causes (forced by
+    # reading a size); and the time to the next painted frame (two animation frames, so it
+    # includes waiting for the display's refresh)
     timings = browser.execute_async_script(
         """
         const done = arguments[arguments.length - 1];
-        const painted = [];
+        const laid = [], painted = [];
         let k = 0;
         function next() {
-          if (k >= backpropSteps.frames.length - 1) { done({ms: backpropSteps.renderMs,
-                                                          painted: painted}); return; }
+          if (k >= backpropSteps.frames.length - 1) {
+            done({script: backpropSteps.renderMs, laid: laid, painted: painted}); return; }
           const t0 = performance.now();
           backpropSteps.go(++k);
+          document.getElementById('graph').getBoundingClientRect();
+          laid.push(performance.now() - t0);
           requestAnimationFrame(() => requestAnimationFrame(() => {
             painted.push(performance.now() - t0); next(); }));
         }
         next();
         """
     )
-    script = timings["ms"][1:]
-    painted = timings["painted"]
-    assert len(painted) == count - 1 and state(browser)["step"] == count - 1
+    assert len(timings["painted"]) == count - 1 and state(browser)["step"] == count - 1
+
+    def summary(name: str) -> str:
+        ms = timings[name][-(count - 1) :]
+        return f"{name} median {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms"
+
     print(
-        f"\nMLP(2, [16, 16, 1]) folded by neuron, {count} steps: render script median "
-        f"{statistics.median(script):.1f} ms, max {max(script):.1f} ms; to paint median "
-        f"{statistics.median(painted):.1f} ms, max {max(painted):.1f} ms"
+        f"\nMLP(2, [16, 16, 1]) folded by neuron, {count} steps, per step: "
+        + "; ".join(summary(name) for name in ("script", "laid", "painted"))
     )
     assert "layer0.neuron0" in state(browser)["panel"]

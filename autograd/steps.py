@@ -141,10 +141,11 @@ def backprop_steps(root: Value, gradient: float = 1.0, *, precision: int = 4) ->
             before = grads.get(parent, 0.0)
             term = g * d
             after = grads[parent] = before + term  # as backward(): parent.grad += g * d
-            formula = formulas[i] if formulas is not None else style.num(d)
+            known = formulas is not None  # an op without a formula (a custom one): its number
+            formula = formulas[i] if known else style.num(d)
             partial = style.partial(names[node], names[parent])
             derivative = f"{partial} = {formula}"
-            if not _same_number(formula, d):
+            if known and not _same_number(formula, d):
                 derivative += f" = {style.num(d)}"
             line = (
                 f"{style.total(names[root], names[parent])} += "

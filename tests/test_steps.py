@@ -127,3 +127,19 @@ def test_a_root_that_is_not_a_value_is_rejected():
 )
 def test_numbers_are_written_short(x, text):
     assert number(x) == text
+
+
+def test_a_custom_op_steps_with_its_own_rule_and_its_number():
+    from autograd import primitive
+
+    @primitive(derivatives=lambda out, x: 1 - out * out)
+    def my_tanh(x):
+        return math.tanh(x)
+
+    x = Value(0.5, "x")
+    y = my_tanh(x * 2.0)
+    steps = backprop_steps(y)
+    assert steps.forward[-1].formula == "L = my_tanh(n1) = my_tanh(1.0) = 0.7616"
+    assert steps.backward[0].contributions[0].derivative == "∂L/∂n1 = 0.42"
+    y.backward()
+    assert steps.grads[x] == x.grad

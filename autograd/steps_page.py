@@ -111,7 +111,8 @@ class StepsPage:
         return (
             f'<iframe srcdoc="{html.escape(self.html, quote=True)}"'
             f' title="{html.escape(self.title)}"'
-            ' style="box-sizing:border-box;width:100%;height:600px;border:1px solid #DEE2E6;border-radius:6px"'
+            ' style="box-sizing:border-box;width:100%;height:600px;'
+            'border:1px solid #DEE2E6;border-radius:6px"'
             ' sandbox="allow-scripts"></iframe>'
         )
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from test_properties import inputs, programs, run
 
 from autograd import Value
 from autograd.steps import backprop_steps, number
@@ -143,3 +145,23 @@ def test_a_custom_op_steps_with_its_own_rule_and_its_number():
     assert steps.backward[0].contributions[0].derivative == "∂L/∂n1 = 0.42"
     y.backward()
     assert steps.grads[x] == x.grad
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs, inputs)
+def test_on_random_graphs_the_steps_end_exactly_where_backward_does(program, xs):
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(xs)]
+    root = run(program, leaves)
+    if not isinstance(root, Value) or not root.parents:
+        return  # the program returned an input: nothing to step through
+    steps = backprop_steps(root)
+    root.backward()
+    for node in steps.nodes:
+        assert steps.grads.get(node, 0.0) == node.grad or (
+            math.isnan(node.grad) and math.isnan(steps.grads[node])
+        )
+    running = {}  # every contribution starts from the parent's previous running value
+    for step in steps.backward:
+        for c in step.contributions:
+            assert c.before == running.get(c.parent, 0.0)
+            running[c.parent] = c.after

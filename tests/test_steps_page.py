@@ -155,3 +155,11 @@ def test_without_graphviz_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(autograd.graph.shutil, "which", lambda name: None)
     with pytest.raises(GraphvizNotFoundError, match="Install the Debian package `graphviz`"):
         show_steps(neuron()[0])
+
+
+def test_the_steps_benchmark_measures_size_and_nodes(capsys, dot):
+    from benchmarks import steps as benchmark
+
+    assert benchmark.main(["--repeats", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "MLP(2, [16, 16, 1]), collapse='neuron'" in table and "708" in table

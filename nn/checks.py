@@ -62,14 +62,14 @@ def make_rng(fn: str, seed: object, name: str = "seed") -> np.random.Generator:
     """The generator for `seed`: an int >= 0, None (fresh OS entropy) or a Generator (as is)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None:
-        if isinstance(seed, np.random.RandomState):
-            raise ValueError(
-                f"{fn}: {name} must be an int >= 0, None or a numpy Generator, got a legacy "
-                "RandomState (pass an int seed instead)"
-            )
-        check_count(fn, name, seed, minimum=0)
-    return np.random.default_rng(seed)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, np.random.RandomState):
+        raise ValueError(
+            f"{fn}: {name} must be an int >= 0, None or a numpy Generator, got a legacy "
+            "RandomState (pass an int seed instead)"
+        )
+    return np.random.default_rng(check_count(fn, name, seed, minimum=0))
 
 
 def show(value: object) -> str:

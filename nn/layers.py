@@ -62,17 +62,18 @@ def bad_sample(where: str, x: object, nin: int) -> TypeError:
     """The error for a call with something other than one sample of `nin` inputs: a batch (rows
     of numbers) points to `predict`, a bare number to a list."""
     wanted = f"one sample, a list of {nin} numbers or Values"
-    rows = isinstance(x, (list, tuple, np.ndarray)) and len(x) > 0
-    if rows and all(isinstance(r, (list, tuple, np.ndarray)) for r in x):
-        return TypeError(
-            f"{where}: expected {wanted}, got a batch of {len(x)} rows {show(x)}; call a model "
-            "on one sample at a time, or use predict(model, X) for a batch"
-        )
     if isinstance(x, (numbers.Real, Value)):
         return TypeError(f"{where}: expected {wanted}, got a single {show(x)}; wrap it: [{x!r}]")
-    for item in x if isinstance(x, (list, tuple, np.ndarray)) else ():
-        if not isinstance(item, (numbers.Real, Value)):
-            return TypeError(f"{where}: inputs must be numbers or Values, got {show(item)}")
+    if isinstance(x, (list, tuple, np.ndarray)):
+        sequences = (list, tuple, np.ndarray)
+        if len(x) > 0 and all(isinstance(row, sequences) for row in x):
+            return TypeError(
+                f"{where}: expected {wanted}, got a batch of {len(x)} rows {show(x)}; call a "
+                "model on one sample at a time, or use predict(model, X) for a batch"
+            )
+        for item in x:
+            if not isinstance(item, (numbers.Real, Value)):
+                return TypeError(f"{where}: inputs must be numbers or Values, got {show(item)}")
     return TypeError(f"{where}: expected {wanted}, got {show(x)}")
 
 
@@ -215,7 +216,7 @@ class MLP(Module):
         try:
             out = first(x)
         except TypeError:
-            raise bad_sample("MLP", x, self.config["nin"]) from None
+            raise bad_sample("MLP", x, len(first.neurons[0].w)) from None
         for layer in rest:
             out = layer(out)
         return out[0] if len(out) == 1 else out

@@ -149,11 +149,13 @@ def hinge(scores: Tensor, labels) -> Tensor:
 
 
 def l2(params, alpha: float = 1.0) -> Tensor:
-    """alpha * sum of squared entries of every parameter."""
-    total = None
-    for p in params:
-        term = (p * p).sum()
-        total = term if total is None else total + term
+    """alpha * sum of squared entries of every parameter (`nn.losses.l2` checks alpha)."""
+    squares = [(p * p).sum() for p in params]
+    if not squares:
+        raise ValueError("l2: no parameters given")
+    total = squares[0]
+    for term in squares[1:]:
+        total = total + term
     return total * float(alpha)
 
 
@@ -184,9 +186,9 @@ def cross_entropy(logits: Tensor, target) -> Tensor:
     sums = t.sum(axis=-1)
     off = ~np.isclose(sums, 1.0, rtol=0.0, atol=1e-6)
     if off.any():
-        row = np.unravel_index(int(np.flatnonzero(off)[0]), sums.shape)
-        row = row[0] if len(row) == 1 else row
+        index = np.unravel_index(int(np.flatnonzero(off)[0]), sums.shape)
+        row = int(index[0]) if len(index) == 1 else tuple(int(i) for i in index)
         raise ValueError(
-            f"{name}: target probabilities must sum to 1, got {math.fsum(t[row])!r} (row {row})"
+            f"{name}: target probabilities must sum to 1, got {math.fsum(t[index])!r} (row {row})"
         )
     return -(logits.log_softmax(axis=-1) * t).sum(axis=-1).mean()

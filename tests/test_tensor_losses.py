@@ -258,3 +258,81 @@ def test_tensor_binary_cross_entropy_refuses_what_the_scalar_loss_refuses(prob, 
     for pred in (Value(prob), Tensor([prob])):
         with pytest.raises(ValueError, match=message):
             losses.binary_cross_entropy(pred, [1.0] if isinstance(pred, Tensor) else 1.0, eps)
+
+
+# -------------------------------------------------------------------- scalar and tensor agree
+
+BINARY_TARGETS = {
+    "valid": [0.0, 1.0, 0.25],
+    "above one": [0.0, 1.5, 0.0],
+    "negative": [-0.5, 1.0, 0.0],
+    "nan": [0.0, math.nan, 1.0],
+    "strings": ["0", "1", "0"],
+    "too few": [0.0, 1.0],
+    "labels -1/+1": [-1.0, 1.0, 1.0],
+    "labels 0/1": [0.0, 1.0, 1.0],
+}
+PREDICTIONS = [0.3, -1.2, 2.5]
+
+
+def _both(loss_name: str, targets):
+    """The loss on Values and on a Tensor: (value, None) or (None, exception class)."""
+    results = []
+    fn = getattr(losses, loss_name)
+    preds = (
+        [1 / (1 + math.exp(-p)) for p in PREDICTIONS]
+        if loss_name == "binary_cross_entropy"
+        else PREDICTIONS
+    )
+    for build in (lambda: [Value(p) for p in preds], lambda: Tensor(np.array(preds))):
+        try:
+            out = fn(build(), targets)
+            results.append((float(out.data), None))
+        except (ValueError, TypeError) as error:
+            results.append((None, type(error)))
+    return results
+
+
+@pytest.mark.parametrize("targets", BINARY_TARGETS.values(), ids=BINARY_TARGETS.keys())
+@pytest.mark.parametrize("loss_name", ["mse", "binary_cross_entropy", "bce_with_logits", "hinge"])
+def test_scalar_and_tensor_losses_accept_and_refuse_the_same_targets(loss_name, targets):
+    (scalar, scalar_error), (tensor, tensor_error) = _both(loss_name, targets)
+    if loss_name == "mse" and targets is BINARY_TARGETS["nan"]:
+        assert math.isnan(scalar) and math.isnan(tensor)  # mse takes any number, NaN included
+        return
+    assert (scalar_error is None) == (tensor_error is None), (scalar_error, tensor_error)
+    if scalar_error is None:
+        assert tensor == pytest.approx(scalar, rel=1e-13)
+
+
+CLASS_TARGETS = {
+    "indices": [0, 2],
+    "index out of range": [0, 3],
+    "negative index": [-1, 0],
+    "one-hot": [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
+    "soft": [[0.2, 0.3, 0.5], [0.0, 0.9, 0.1]],
+    "rows not summing to one": [[0.2, 0.3, 0.4], [0.0, 0.9, 0.1]],
+    "negative probability": [[1.2, -0.2, 0.0], [0.0, 0.9, 0.1]],
+    "one-hot too wide": [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]],
+    "one-hot too narrow": [[1.0, 0.0], [0.0, 1.0]],
+    "strings": ["a", "b"],
+    "too many": [0, 1, 2],
+}
+LOGITS_2x3 = [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]]
+
+
+@pytest.mark.parametrize("targets", CLASS_TARGETS.values(), ids=CLASS_TARGETS.keys())
+def test_scalar_and_tensor_cross_entropy_accept_and_refuse_the_same_targets(targets):
+    results = []
+    for build in (
+        lambda: [[Value(z) for z in row] for row in LOGITS_2x3],
+        lambda: Tensor(np.array(LOGITS_2x3)),
+    ):
+        try:
+            results.append((float(losses.cross_entropy(build(), targets).data), None))
+        except (ValueError, TypeError) as error:
+            results.append((None, type(error)))
+    (scalar, scalar_error), (tensor, tensor_error) = results
+    assert (scalar_error is None) == (tensor_error is None), (scalar_error, tensor_error)
+    if scalar_error is None:
+        assert tensor == pytest.approx(scalar, rel=1e-13)

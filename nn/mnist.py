@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_real, show
+
 __all__ = ["MNIST_FILES", "MNIST_MD5", "MNIST_URL", "download_mnist", "load_mnist"]
 
 Pair = tuple[np.ndarray, np.ndarray]
@@ -160,6 +162,11 @@ def download_mnist(
 
     >>> data = load_mnist(download_mnist("data/mnist"))  # doctest: +SKIP
     """
+    if not isinstance(base_url, str):
+        raise ValueError(f"download_mnist: base_url must be a str, got {show(base_url)}")
+    timeout = check_real("download_mnist", "timeout", timeout)
+    if timeout == 0:
+        raise ValueError("download_mnist: timeout must be > 0 seconds, got 0")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     base = base_url.rstrip("/") + "/"

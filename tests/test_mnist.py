@@ -321,3 +321,19 @@ def test_download_with_wrong_checksum_saves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"train-images-idx3-ubyte\.gz gave a file with MD5"):
         download_mnist(folder, base_url=mirror.as_uri())
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout": "30"}, r"download_mnist: timeout must be a finite number >= 0, got '30'"),
+        ({"timeout": 0}, "download_mnist: timeout must be > 0 seconds, got 0"),
+        ({"timeout": -1.0}, "download_mnist: timeout must be a finite number >= 0, got -1.0"),
+        ({"base_url": None}, "download_mnist: base_url must be a str, got None"),
+    ],
+)
+def test_download_names_a_bad_argument_before_touching_the_folder(tmp_path, kwargs, message):
+    folder = tmp_path / "mnist"
+    with pytest.raises(ValueError, match=message):
+        download_mnist(folder, **kwargs)
+    assert not folder.exists()

@@ -12,7 +12,15 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_bool", "check_count", "check_real", "make_rng", "show"]
+__all__ = [
+    "check_array",
+    "check_bool",
+    "check_count",
+    "check_finite",
+    "check_real",
+    "make_rng",
+    "show",
+]
 
 
 def check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
@@ -36,6 +44,17 @@ def check_real(fn: str, name: str, value: object, *, low: float = 0.0) -> float:
         or value < low
     ):
         raise ValueError(f"{fn}: {name} must be a finite number >= {low:g}, got {show(value)}")
+    return float(value)
+
+
+def check_finite(fn: str, name: str, value: object) -> float:
+    """A finite real number of any sign (bools are refused)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+    ):
+        raise ValueError(f"{fn}: {name} must be a finite number, got {show(value)}")
     return float(value)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import math
-import numbers
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 
 from . import losses
-from .checks import check_array, check_bool, check_count, check_real, show
+from .checks import check_array, check_bool, check_count, check_finite, check_real, show
 from .data import batches
 from .optim import SGD, Optimizer
 from .schedules import Schedule
@@ -61,10 +60,7 @@ def accuracy(scores, y, threshold: float = 0.0) -> float:
     `scores` (n,): positive where score > threshold, against labels in {0, 1} or {-1, 1}.
     """
     scores, y = check_array("accuracy", "scores", scores, float), check_array("accuracy", "y", y)
-    if isinstance(threshold, bool) or not (
-        isinstance(threshold, numbers.Real) and math.isfinite(threshold)
-    ):
-        raise ValueError(f"accuracy: threshold must be a finite number, got {show(threshold)}")
+    threshold = check_finite("accuracy", "threshold", threshold)
     if scores.ndim == 0 or y.ndim == 0 or len(scores) != len(y) or len(y) == 0:
         raise ValueError(
             f"accuracy: scores and y must have one row per sample, at least one, got shapes "
@@ -127,12 +123,8 @@ def fit(
     check_bool("fit", "progress", progress)
     if seed is not None:
         check_count("fit", "seed", seed, minimum=0)
-    if threshold is not None and (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(threshold)
-    ):
-        raise ValueError(f"fit: threshold must be a finite number or None, got {show(threshold)}")
+    if threshold is not None:
+        threshold = check_finite("fit", "threshold", threshold)
     optimizer = _optimizer(model, optimizer)
     _check_schedule(schedule, optimizer)
     if threshold is None:

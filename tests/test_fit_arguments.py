@@ -83,8 +83,8 @@ def _model():
         ({"seed": -1}, ValueError, "fit: seed must be an int >= 0, got -1"),
         ({"seed": 1.5}, ValueError, "fit: seed must be an int >= 0, got 1.5"),
         ({"progress": "yes"}, ValueError, "fit: progress must be True or False, got 'yes'"),
-        ({"threshold": "0.5"}, ValueError, "fit: threshold must be a finite number or None"),
-        ({"threshold": math.inf}, ValueError, "fit: threshold must be a finite number or None"),
+        ({"threshold": "0.5"}, ValueError, "fit: threshold must be a finite number"),
+        ({"threshold": math.inf}, ValueError, "fit: threshold must be a finite number"),
     ],
 )
 def test_a_bad_argument_is_named_before_any_work(kwargs, error, message):

@@ -52,13 +52,13 @@ def _check_init(where: str, init: object) -> str:
     return init
 
 
-def where(module: Module, standalone: str) -> str:
+def _error_name(module: Module, standalone: str) -> str:
     """How errors name a module: its path in a model ("layer0.neuron3"), else its class."""
     path = getattr(module, "_path", "")
     return path if path and path != standalone else type(module).__name__
 
 
-def bad_sample(where: str, x: object, nin: int) -> TypeError:
+def _bad_sample(where: str, x: object, nin: int) -> TypeError:
     """The error for a call with something other than one sample of `nin` inputs: a batch (rows
     of numbers) points to `predict`, a bare number to a list."""
     wanted = f"one sample, a list of {nin} numbers or Values"
@@ -102,13 +102,15 @@ class Neuron(Module):
         try:
             n = len(x)
         except TypeError:
-            raise bad_sample(where(self, "neuron"), x, len(self.w)) from None
+            raise _bad_sample(_error_name(self, "neuron"), x, len(self.w)) from None
         if n != len(self.w):
-            raise ValueError(f"{where(self, 'neuron')}: expected {len(self.w)} inputs, got {n}")
+            raise ValueError(
+                f"{_error_name(self, 'neuron')}: expected {len(self.w)} inputs, got {n}"
+            )
         try:
             out = activate(affine(self.w, x, self.b), self.activation)  # b + w0 x0 + w1 x1 + ...
         except TypeError:
-            raise bad_sample(where(self, "neuron"), x, len(self.w)) from None
+            raise _bad_sample(_error_name(self, "neuron"), x, len(self.w)) from None
         out.label = self._path  # marks the module boundary for graph clusters
         return out
 
@@ -142,7 +144,7 @@ class Layer(Module):
         try:
             x = [v if v.__class__ is Value else Value(v) for v in x]
         except TypeError:
-            raise bad_sample(where(self, "layer"), x, len(self.neurons[0].w)) from None
+            raise _bad_sample(_error_name(self, "layer"), x, len(self.neurons[0].w)) from None
         return [neuron(x) for neuron in self.neurons]
 
     def __repr__(self) -> str:
@@ -216,7 +218,7 @@ class MLP(Module):
         try:
             out = first(x)
         except TypeError:
-            raise bad_sample("MLP", x, len(first.neurons[0].w)) from None
+            raise _bad_sample("MLP", x, len(first.neurons[0].w)) from None
         for layer in rest:
             out = layer(out)
         return out[0] if len(out) == 1 else out

@@ -20,7 +20,7 @@ from autograd import Tensor
 
 from .activations import activate, check_activation, torch_layer
 from .checks import check_count, make_rng, show
-from .layers import _check_init, init_bound, where
+from .layers import _check_init, _error_name, init_bound
 from .module import Module
 
 __all__ = ["Activation", "Linear", "Sequential"]
@@ -57,13 +57,14 @@ class Linear(Module):
 
     def __call__(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
+            name, nin = _error_name(self, "linear"), self.W.shape[0]
             raise TypeError(
-                f"{where(self, 'linear')}: x must be a Tensor of shape (n, {self.W.shape[0]}), "
-                f"got {show(x)}; wrap a batch as Tensor(X), or use predict(model, X)"
+                f"{name}: x must be a Tensor of shape (n, {nin}), got {show(x)}; wrap a batch "
+                "as Tensor(X), or use predict(model, X)"
             )
         if x.ndim == 0 or x.shape[-1] != self.W.shape[0]:
             raise ValueError(
-                f"{where(self, 'linear')}: expected inputs with {self.W.shape[0]} features, "
+                f"{_error_name(self, 'linear')}: expected inputs with {self.W.shape[0]} features, "
                 f"got shape {x.shape}"
             )
         out = x @ self.W

@@ -111,9 +111,20 @@ def _max_vjp(g, out, a, axes, keepdims):
     return mask * (_expand(g, a.shape, axes, keepdims) / count)
 
 
+def _pow_base_vjp(g, out, a, b):
+    # d a^b / da = b a^(b-1); where b = 0, a^b = 1 is constant: exactly 0, also at a = 0 or nan
+    # (where the product is 0 * inf or 0 * nan), as for Value.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = b * a ** (b - 1)
+    return g * np.where((b == 0) & ~(np.isfinite(a) & (a != 0)), 0, d)
+
+
 def _pow_exponent_vjp(g, out, a, b):
-    # d a^b / db = a^b ln a; taken as 0 where a = 0 (PyTorch's convention), nan where a < 0.
-    return g * out * np.log(np.where(a == 0, 1, a))
+    # d a^b / db = a^b ln a: 0 where a = 0 and b >= 0 (PyTorch's convention), a^b ln 0 = -inf (or
+    # +inf for -0.0 ** odd b) where a = 0 and b < 0, nan where a < 0.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = out * np.log(np.where(a < 0, np.nan, a))
+    return g * np.where((a == 0) & (b >= 0), 0, d)
 
 
 def _swap(x):
@@ -192,7 +203,7 @@ DIV = TensorOp(
 POW = TensorOp(
     "**",
     np.power,
-    lambda g, y, a, b: g * b * a ** (b - 1),  # d a^b/da = b a^(b-1)
+    _pow_base_vjp,  # d a^b/da = b a^(b-1)
     _pow_exponent_vjp,  # d a^b/db = a^b ln a
     broadcasts=True,
 )
@@ -476,7 +487,9 @@ class Tensor:
 
     def transpose(self, *axes) -> Tensor:
         """Permute the axes (reverse them when none are given)."""
-        return _apply(TRANSPOSE, (self,), _shape(axes) if axes else None)
+        return _apply(
+            TRANSPOSE, (self,), _permutation(_shape(axes), self.data.shape) if axes else None
+        )
 
     @property
     def T(self) -> Tensor:  # numpy's spelling
@@ -666,6 +679,20 @@ def _axis(axis, shape: tuple, op: str) -> int:
     return int(axis) % len(shape)
 
 
+def _permutation(axes: tuple, shape: tuple) -> tuple:
+    """The axes of `transpose`, each made non-negative (so its VJP can invert them), checked to
+    be a permutation of the tensor's axes."""
+    if len(axes) != len(shape):
+        raise ValueError(
+            f"transpose: axes {axes} do not match a tensor of shape {shape} "
+            f"({len(axes)} axes for {len(shape)} dimensions)"
+        )
+    normal = tuple(_axis(a, shape, "transpose") for a in axes)
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"transpose: repeated axis in {axes}")
+    return normal
+
+
 def _axes(axis, shape: tuple, op: str) -> tuple | None:
     """None (every axis) or a sorted tuple of distinct non-negative axes."""
     if axis is None:
@@ -750,6 +777,8 @@ def _backward(root: Tensor, seed: np.ndarray) -> None:
                 p.grad = d
             else:
                 p.grad = p.grad + d  # never in place: `p.grad` may be shared with another node
+                if p.grad.dtype != p.data.dtype:  # a float32 node met float64 operands
+                    p.grad = p.grad.astype(p.data.dtype)
     for node, grad in earlier:
         node.grad = grad + node.grad
 

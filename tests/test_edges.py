@@ -1,0 +1,197 @@
+"""Derivatives at the edges of their domain, on Value, Tensor, `create_graph`/`hessian` and trace
+replay: constants have slope exactly 0, a backward pass never raises where its forward succeeded
+(an infinite or undefined slope is +-inf or nan, as in PyTorch), and a leaf's grad keeps its dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd import DomainError, Value, detect_anomaly, hessian
+from autograd.compile import trace
+from autograd.tensor import Tensor
+
+INF, NAN = math.inf, math.nan
+
+
+def same(a, b) -> bool:
+    """Equal as floats, nan equal to nan, +inf and -inf distinct."""
+    a, b = float(a), float(b)
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def value_grads(f, *xs):
+    vs = [Value(x) for x in xs]
+    f(*vs).backward()
+    return [v.grad for v in vs]
+
+
+def tensor_grads(f, *xs):
+    ts = [Tensor(np.array([x])) for x in xs]
+    f(*ts).sum().backward()
+    return [t.grad[0] for t in ts]
+
+
+def replay_grads(f, *xs):
+    _, grads = trace(f, *xs).value_and_grad(*xs)
+    return list(grads)
+
+
+def batch_replay_grads(f, *xs):
+    # every input a batch of one: the numpy rules of the replay (traced at 1.0, ...: the same
+    # graph, where the Value forward may raise at xs itself)
+    _, grads = trace(f, *[1.0] * len(xs)).value_and_grad(*[np.array([x]) for x in xs])
+    return [g[0] for g in grads]
+
+
+PATHS = [value_grads, tensor_grads, replay_grads, batch_replay_grads]
+
+
+# ------------------------------------------------------------------ constants have slope 0
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
+@pytest.mark.parametrize("x", [0.0, -0.0, 2.0, -3.0, NAN])
+def test_x_to_the_zero_has_slope_exactly_zero(path, x):
+    (dx,) = path(lambda v: v**0, x)
+    assert dx == 0.0
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
+def test_a_to_the_b_at_zero_zero_has_zero_base_slope(path):
+    da, db = path(lambda a, b: a**b, 0.0, 0.0)
+    assert (da, db) == (0.0, 0.0)  # torch: 0 and 0
+
+
+def test_tensor_with_a_zero_in_it_to_the_zero():
+    t = Tensor([0.0, 2.0])
+    (t**0).sum().backward()
+    assert t.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, 1.5])
+def test_second_derivative_of_x_to_the_one_is_zero(x):
+    assert hessian(lambda v: v**1)(x) == 0.0
+    assert hessian(lambda v: v**2)(x) == 2.0  # and of x^2: 2 x^0 -> 2, never 0 * inf
+
+
+# ------------------------------------------------------------------ d/db of a^b at a = 0
+
+
+@pytest.mark.parametrize("path", [tensor_grads, batch_replay_grads], ids=lambda p: p.__name__)
+@pytest.mark.parametrize("b, expected", [(-2.0, -INF), (-0.3, -INF), (0.0, 0.0), (0.5, 0.0)])
+def test_exponent_slope_at_a_zero_base(path, b, expected):
+    # torch: 0 ** b ln 0 = inf * -inf = -inf for b < 0; the "0 at a = 0" convention for b >= 0
+    _, db = path(lambda a, e: a**e, 0.0, b)
+    assert same(db, expected)
+
+
+def test_exponent_slope_at_a_negative_zero_base_to_an_odd_power():
+    a, b = Tensor([-0.0]), Tensor([-1.0])
+    (a**b).sum().backward()
+    assert (a.grad[0], b.grad[0]) == (-INF, INF)  # torch: -inf and (-inf) * (-inf) = inf
+
+
+# ------------------------------------------------------------------ backward never raises
+
+
+@pytest.mark.parametrize(
+    "f, x, expected",
+    [
+        (lambda v: v.sqrt(), 0.0, -INF),  # torch: -inf
+        (lambda v: v**0.5, 0.0, -INF),
+        (lambda v: v**1.5, 0.0, INF),
+        (lambda v: v.log(), 1e-300, -INF),  # -1/x^2 overflows
+        (lambda v: v.log(), 5e-324, -INF),  # even 1/x does
+        (lambda v: 0.0**v, 0.5, 0.0),  # 0^y = 0 for y > 0 (torch: nan)
+    ],
+)
+def test_second_order_gives_inf_where_first_order_does(f, x, expected):
+    assert same(hessian(f)(x), expected)
+
+
+@pytest.mark.parametrize(
+    "f, x, expected",
+    [
+        (lambda v: 1 / v, 1e-200, -INF),
+        (lambda v: v**-2, 1e-110, -INF),  # -2 x^-3
+        (lambda v: v**-2, -1e-110, INF),
+        (lambda v: v / v, 1e-300, -INF),  # 1/x - x/x^2: 1e300 - inf
+    ],
+)
+def test_overflowing_local_derivatives_are_infinite(f, x, expected):
+    (dx,) = value_grads(f, x)
+    assert same(dx, expected)
+    (dx,) = replay_grads(f, x)
+    assert same(dx, expected)
+
+
+def test_detect_anomaly_reports_the_infinite_slope_of_the_differentiable_backward():
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"\*\*"):
+        hessian(lambda v: v.sqrt())(0.0)
+
+
+# ------------------------------------------------------------------ nan propagates
+
+
+def test_hessian_of_a_negative_base_to_a_value_power_is_nan_and_symmetric():
+    h = hessian(lambda v: v[0] ** v[1])([-2.0, 2.0])
+    assert h[0, 0] == 2.0  # d^2(a^2)/da^2 = 2: a is fine (torch: nan)
+    assert np.isnan(h[0, 1]) and np.isnan(h[1, 0]) and np.isnan(h[1, 1])
+
+
+def test_hessian_of_a_to_the_b_at_b_zero_is_symmetric():
+    # d^2(a^b)/da db = a^(b-1) (1 + b ln a) = 1/a at b = 0 (torch: 0 one way, 0.5 the other)
+    h = hessian(lambda v: v[0] ** v[1])([2.0, 0.0])
+    assert h[0, 1] == h[1, 0] == 0.5
+    assert h[1, 1] == pytest.approx(math.log(2.0) ** 2, rel=1e-15)
+
+
+# ------------------------------------------------------------------ sin, cos of inf
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+@pytest.mark.parametrize("x", [INF, -INF])
+def test_sin_cos_of_infinity_is_a_domain_error_naming_op_and_value(name, x):
+    with pytest.raises(DomainError, match=rf"{name}: input must be finite, got {x!r}"):
+        getattr(Value(x), name)()
+
+
+# ------------------------------------------------------------------ dtypes
+
+
+def test_a_float32_leaf_used_twice_with_float64_operands_keeps_a_float32_grad():
+    w = Tensor(np.ones(3), dtype=np.float32)
+    other = Tensor(np.full(3, 2.0))  # float64
+    (w * other + w * other).sum().backward()
+    assert w.grad.dtype == np.float32
+    assert w.grad.tolist() == [4.0, 4.0, 4.0]
+    (w * other).sum().backward()  # and accumulating a float64 pass onto it
+    assert w.grad.dtype == np.float32
+
+
+# ------------------------------------------------------------------ transpose
+
+
+def test_transpose_with_negative_axes_gives_the_same_gradient_as_positive():
+    g = np.random.default_rng(0).standard_normal((4, 2, 3))
+    grads = []
+    for axes in [(-1, 0, 1), (2, 0, 1), (2, -3, -2)]:
+        x = Tensor(np.arange(24.0).reshape(2, 3, 4))
+        x.transpose(*axes).backward(g)
+        grads.append(x.grad)
+    np.testing.assert_array_equal(grads[0], g.transpose(1, 2, 0))
+    np.testing.assert_array_equal(grads[1], grads[0])
+    np.testing.assert_array_equal(grads[2], grads[0])
+
+
+@pytest.mark.parametrize(
+    "axes, message",
+    [((0, 0, 1), "repeated axis"), ((0, 1), "2 axes for 3"), ((0, 1, 3), "axis 3 is out")],
+)
+def test_transpose_rejects_axes_that_are_not_a_permutation(axes, message):
+    with pytest.raises(ValueError, match=message):
+        Tensor(np.zeros((2, 3, 4))).transpose(*axes)

@@ -68,6 +68,11 @@ def _relu(a):
     return np.maximum(a, np.zeros_like(a))
 
 
+def _sign(a):
+    # 0 at 0 and at nan, as Value's abs and PyTorch's
+    return np.where(np.isnan(a), 0, np.sign(a))
+
+
 def _softmax(a, axis):
     # Shifting by the max leaves softmax unchanged and keeps every exp in (0, 1].
     e = np.exp(a - a.max(axis=axis, keepdims=True))
@@ -215,6 +220,7 @@ LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
 TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
 SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
 RELU = TensorOp("relu", _relu, lambda g, y, a: g * (a > 0))  # d relu/da = 1 if a > 0 else 0
+ABS = TensorOp("abs", np.abs, lambda g, y, a: g * _sign(a))  # d|a|/da = sign a
 
 # Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
 SUM = TensorOp(
@@ -463,6 +469,11 @@ class Tensor:
     def relu(self) -> Tensor:
         return _apply(RELU, (self,))
 
+    def abs(self) -> Tensor:
+        return _apply(ABS, (self,))
+
+    __abs__ = abs  # builtin abs(t)
+
     def sqrt(self) -> Tensor:  # sqrt x = x^0.5
         return self**0.5
 
@@ -549,9 +560,13 @@ class Tensor:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = np.array(
-                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype
-            )
+            given = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if given.dtype.kind not in "biuf":
+                raise TypeError(
+                    "backward: gradient must be a Tensor, an array or a number of real values, "
+                    f"got {type(gradient).__name__} ({gradient!r:.60})"
+                )
+            seed = given.astype(self.data.dtype)
             if seed.shape != self.data.shape:
                 raise ValueError(
                     f"backward: gradient shape {seed.shape} does not match tensor shape "

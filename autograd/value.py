@@ -152,6 +152,8 @@ class Value:
     def abs(self) -> Value:
         return _node(abs(self.data), ABS, (self,))
 
+    __abs__ = abs  # builtin abs(v)
+
     # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
     def softplus(self) -> Value:
         x = self.data
@@ -220,9 +222,15 @@ class Value:
     def backward(self, gradient=1.0, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node this Value depends on.
 
-        Gradients accumulate across calls (call `zero_grad` between steps). With
-        `create_graph=True` each `.grad` becomes a Value that can be differentiated again.
+        `gradient` is a real number or a Value. Gradients accumulate across calls (call
+        `zero_grad` between steps). With `create_graph=True` each `.grad` becomes a Value that
+        can be differentiated again.
         """
+        if gradient.__class__ is not float and not isinstance(gradient, (Value, *_REAL)):
+            raise TypeError(
+                "backward: gradient must be a real number or a Value, got "
+                f"{type(gradient).__name__} ({gradient!r:.60})"
+            )
         _backward(self, gradient, create_graph)
 
     def detach(self) -> Value:

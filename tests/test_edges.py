@@ -195,3 +195,42 @@ def test_transpose_with_negative_axes_gives_the_same_gradient_as_positive():
 def test_transpose_rejects_axes_that_are_not_a_permutation(axes, message):
     with pytest.raises(ValueError, match=message):
         Tensor(np.zeros((2, 3, 4))).transpose(*axes)
+
+
+# ------------------------------------------------------------------ bad arguments, abs
+
+
+@pytest.mark.parametrize("bad", ["x", None, [1.0], object()])
+def test_value_backward_rejects_a_gradient_that_is_not_a_number(bad):
+    with pytest.raises(TypeError, match="backward: gradient must be a real number or a Value"):
+        (Value(2.0) * 3).backward(gradient=bad)
+
+
+def test_value_backward_takes_numbers_and_values_as_gradient():
+    x = Value(2.0)
+    (x * 3).backward(gradient=np.float32(2.0))
+    (x * 3).backward(gradient=Value(1.0))
+    assert x.grad == 9.0
+
+
+@pytest.mark.parametrize("bad", ["abc", ["a", "b"], np.array(["x", "y"]), {"a": 1}])
+def test_tensor_backward_rejects_a_gradient_that_is_not_real_numbers(bad):
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="backward: gradient must be a Tensor, an array or a"):
+        (x * 2).backward(gradient=bad)
+    assert x.grad is None
+
+
+def test_builtin_abs_on_value_and_tensor_matches_torch(torch):
+    data = [-2.0, -0.0, 0.0, 3.0, NAN]
+    values = [Value(x) for x in data]
+    for v in values:
+        abs(v).backward()
+    t = Tensor(data)
+    abs(t).sum().backward()
+    ref = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    abs(ref).sum().backward()
+    np.testing.assert_array_equal([abs(v).data for v in values], ref.abs().detach().numpy())
+    np.testing.assert_array_equal(abs(t).data, ref.abs().detach().numpy())
+    np.testing.assert_array_equal([v.grad for v in values], ref.grad.numpy())  # 0 at 0 and nan
+    np.testing.assert_array_equal(t.grad, ref.grad.numpy())

@@ -122,6 +122,7 @@ UNARY = [
     Case("tanh", lambda x: x.tanh()),
     Case("sigmoid", lambda x: x.sigmoid()),
     Case("relu", lambda x: x.relu()),
+    Case("abs", lambda x: x.abs()),
     Case("sqrt", lambda x: x.sqrt(), low=0.2),
     Case("radd", lambda x: 3 + x),
     Case("add-number", lambda x: x + 2.5),
@@ -223,7 +224,7 @@ def test_binary_op_broadcasts_and_matches_torch(torch, case, shapes):
 @pytest.mark.parametrize("case", UNARY, ids=lambda c: c.name)
 def test_unary_op_matches_torch(torch, case):
     x = data(case.shapes[0], 3, case.low)
-    if case.name == "relu":
+    if case.name in ("relu", "abs"):
         x[np.abs(x) < 0.1] = 0.5  # keep away from the kink
     assert_matches_torch(torch, case.fn, case.on_torch(torch), [x], case.name)
 

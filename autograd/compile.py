@@ -65,6 +65,7 @@ RULES: dict[str, Rule] = {
     "-": Rule("{a} - {b}", "{a} - {b}", ("1.0", "-1.0")),
     "neg": Rule("-{a}", "-{a}", ("-1.0",)),
     "*": Rule("{a} * {b}", "{a} * {b}", ("{b}", "{a}")),
+    "/": Rule("{a} / {b}", "{a} / {b}", ("1.0 / {b}", "-{out} / {b}")),
     "**": Rule(
         "_power({a}, {b})",
         "_np.power({a}, {b})",
@@ -89,7 +90,7 @@ RULES: dict[str, Rule] = {
         ("(1.0 if {a} > 0.0 else 0.0)",),
         ("({a} > 0.0)",),
     ),
-    "abs": Rule("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np.sign({a})",)),
+    "abs": Rule("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np_sign({a})",)),
     "softplus": Rule(
         "max({a}, 0.0) + _log1p(_exp(-abs({a})))",
         "_np.maximum({a}, 0.0) + _np.log1p(_np.exp(-_np.abs({a})))",
@@ -105,6 +106,11 @@ def _np_sigmoid(x):
     # Like value._sigmoid: exp only ever sees a non-positive argument.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_sign(x):
+    # value._sign on arrays: 0 at 0 and at nan
+    return np.where(np.isnan(x), 0.0, np.sign(x))
 
 
 def _np_pow_base_derivative(a, b):
@@ -140,6 +146,7 @@ _NAMESPACE = {
     "_pow_derivatives": _value._pow_derivatives,
     "_np_sigmoid": _np_sigmoid,
     "_np_pow_base_derivative": _np_pow_base_derivative,
+    "_np_sign": _np_sign,
     "_np_pow_exponent_derivative": _np_pow_exponent_derivative,
     "_dot": _dot,
     "_inf": math.inf,

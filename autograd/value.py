@@ -173,13 +173,20 @@ class Value:
         except ValueError:
             raise DomainError(f"cos: input must be finite, got {self.data!r}") from None
 
-    # ---------------------------------------------------------------- compositions
-    def __truediv__(self, other) -> Value:  # a / b = a * b^-1
+    # Division by a Value: d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b. A primitive, not a * b^-1: the
+    # quotient is then correctly rounded, and -(a/b)/b stays finite where b^-2 alone overflows
+    # (x/x at 1e-300 has slope 1e300 - 1e300 = 0, not 1e300 - inf). A number divisor is a
+    # constant factor 1/b.
+    def __truediv__(self, other) -> Value:
         by_value = isinstance(other, Value)
         b = other.data if by_value else _number(other, "/")
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
-        return self * (other**-1.0 if by_value else 1.0 / b)
+        if by_value:
+            return _node(self.data / b, DIV, (self, other))
+        return self * (1.0 / b)
+
+    # ---------------------------------------------------------------- compositions
 
     def sqrt(self) -> Value:  # sqrt x = x^0.5
         if self.data < 0.0:
@@ -422,6 +429,7 @@ ADD = Primitive("+", (1.0, 1.0))
 SUB = Primitive("-", (1.0, -1.0))
 NEG = Primitive("neg", (-1.0,))
 MUL = Primitive("*", lambda out, a, b: (b, a))
+DIV = Primitive("/", lambda out, a, b: (1.0 / b, -out / b))
 POW = Primitive("**", _pow_derivatives)
 EXP = Primitive("exp", lambda out, x: (out,))
 LOG = Primitive("log", lambda out, x: (_reciprocal(x),))

@@ -117,11 +117,11 @@ def _max_vjp(g, out, a, axes, keepdims):
 
 
 def _pow_base_vjp(g, out, a, b):
-    # d a^b / da = b a^(b-1); where b = 0, a^b = 1 is constant: exactly 0, also at a = 0 or nan
-    # (where the product is 0 * inf or 0 * nan), as for Value.
+    # d a^b / da = b a^(b-1); where b = 0, a^b = 1 is constant: exactly 0, also where the
+    # product is 0 * inf (a = 0, a^-1 overflowing) or 0 * nan, as for Value.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         d = b * a ** (b - 1)
-    return g * np.where((b == 0) & ~(np.isfinite(a) & (a != 0)), 0, d)
+    return g * np.where(b == 0, 0, d)
 
 
 def _pow_exponent_vjp(g, out, a, b):

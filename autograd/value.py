@@ -396,11 +396,13 @@ def _pow_derivatives(out, a, b):
 
 
 def _pow_base_derivative(a, b):
-    # b a^(b-1). Where b = 0, a^b = 1 is constant in a: its slope is exactly 0, also at a = 0 or
-    # nan where the product would be 0 * inf or 0 * nan (elsewhere it is 0 and keeps its
-    # dependence on b for a second derivative).
-    if _float(b) == 0.0 and not (_float(a) != 0.0 and math.isfinite(_float(a))):
-        return 0.0
+    # b a^(b-1). Where b = 0, a^b = 1 is constant in a: its slope is exactly 0 (the product is
+    # 0 * inf at a = 0 or where a^-1 overflows, 0 * nan at nan). On Values the product is kept
+    # where it is finite, for its dependence on b (d^2/da db = 1/a at b = 0).
+    if _float(b) == 0.0:
+        x = _float(a)
+        if a.__class__ is not Value or not math.isfinite(_ieee_power(x, -1.0)):
+            return 0.0
     return b * power(a, b - 1.0)
 
 

@@ -333,3 +333,69 @@ def test_hessian_of_a_to_the_b_is_symmetric_and_nan_for_a_negative_base(a, b):
     assert same(h[0, 1], h[1, 0]) or h[0, 1] == pytest.approx(h[1, 0], rel=1e-12), h
     if a < 0:
         assert np.isnan(h[0, 1]) and np.isnan(h[1, 1]), h  # a^b ln a is not real below 0
+
+
+# ------------------------------------------------------------------ tensor op arguments vs torch
+# Each op's axes, indices and shapes in negative and positive spellings: the same values and
+# gradients as torch, and as each other. Data with ties, so max's tie rule is exercised.
+
+X234 = np.array([[[3.0, 1.0, 3.0, 0.5], [2.0, 2.0, -1.0, 2.0], [0.0, 4.0, 4.0, 1.0]]] * 2)
+X234[1] *= -0.5
+
+
+def amax(t, axis, keepdims=False):
+    return t.amax(dim=axis, keepdim=keepdims)
+
+
+ARGUMENT_CASES = [
+    # (name, ours, torch's)
+    ("transpose(-1,0,1)", lambda x: x.transpose(-1, 0, 1), lambda x: x.permute(2, 0, 1)),
+    ("transpose(2,-3,1)", lambda x: x.transpose(2, -3, 1), lambda x: x.permute(2, 0, 1)),
+    ("transpose((1,-1,0))", lambda x: x.transpose((1, -1, 0)), lambda x: x.permute(1, 2, 0)),
+    ("sum(-1)", lambda x: x.sum(-1), lambda x: x.sum(-1)),
+    ("sum(2)", lambda x: x.sum(2), lambda x: x.sum(2)),
+    ("sum((-1,0))", lambda x: x.sum((-1, 0)), lambda x: x.sum((2, 0))),
+    ("sum(-2,keep)", lambda x: x.sum(-2, keepdims=True), lambda x: x.sum(1, keepdim=True)),
+    ("mean(-3)", lambda x: x.mean(-3), lambda x: x.mean(0)),
+    ("mean((0,-1),keep)", lambda x: x.mean((0, -1), True), lambda x: x.mean((0, 2), True)),
+    ("max(-1)", lambda x: x.max(-1), lambda x: amax(x, -1)),
+    ("max(1)", lambda x: x.max(1), lambda x: amax(x, 1)),
+    ("max((-1,-2),keep)", lambda x: x.max((-1, -2), True), lambda x: amax(x, (1, 2), True)),
+    ("max(all)", lambda x: x.max(), lambda x: x.amax()),
+    ("max(all,keep)", lambda x: x.max(keepdims=True), lambda x: x.amax((0, 1, 2), True)),
+    ("softmax(-2)", lambda x: x.softmax(-2), lambda x: x.softmax(1)),
+    ("softmax(0)", lambda x: x.softmax(0), lambda x: x.softmax(-3)),
+    ("log_softmax(-3)", lambda x: x.log_softmax(-3), lambda x: x.log_softmax(0)),
+    ("reshape(-1)", lambda x: x.reshape(-1), lambda x: x.reshape(-1)),
+    ("reshape(4,-1)", lambda x: x.reshape(4, -1), lambda x: x.reshape(4, 6)),
+    ("reshape((-1,3,2))", lambda x: x.reshape((-1, 3, 2)), lambda x: x.reshape(4, 3, 2)),
+    ("[-1]", lambda x: x[-1], lambda x: x[1]),
+    ("[-1,-2,-3]", lambda x: x[-1, -2, -3], lambda x: x[1, 1, 1]),
+    ("[:, -2:]", lambda x: x[:, -2:], lambda x: x[:, 1:]),
+    ("[..., ::-1]", lambda x: x[..., -1::-2], lambda x: x[..., [3, 1]]),
+    ("[[-1,0,-1]]", lambda x: x[[-1, 0, -1]], lambda x: x[[1, 0, 1]]),
+    (
+        "[:, [-1,-1], [0,-4]]",
+        lambda x: x[:, np.array([-1, -1]), np.array([0, -4])],
+        lambda x: x[:, [2, 2], [0, 0]],
+    ),
+    ("[bool]", lambda x: x[X234 > 1.5], None),
+    ("[:, bool row]", lambda x: x[:, np.array([True, False, True])], None),
+    ("[-1, None, -1]", lambda x: x[-1, None, -1], lambda x: x[1, None, 2]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", ARGUMENT_CASES, ids=[c[0] for c in ARGUMENT_CASES])
+def test_tensor_op_arguments_match_torch(torch, name, ours, theirs):
+    x = Tensor(X234)
+    y = ours(x)
+    ref = torch.tensor(X234, dtype=torch.float64, requires_grad=True)
+    if theirs is None:  # numpy-only spellings: torch takes the same index as a tensor
+        ry = ref[torch.tensor(X234 > 1.5)] if "[bool]" in name else ref[:, [0, 2]]
+    else:
+        ry = theirs(ref)
+    seed = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(seed)
+    ry.backward(torch.tensor(seed))
+    np.testing.assert_allclose(y.data, ry.detach().numpy(), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(x.grad, ref.grad.numpy(), rtol=1e-14, atol=1e-15)

@@ -10,8 +10,16 @@ import shutil
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 STRICT = os.environ.get("BACKPROP_LAB_STRICT") == "1"
+
+# Property tests draw the same examples on every run, in any test order, on a fresh clone or not:
+# derandomized (seeded by the test's name) and without the example database that replays past
+# failures. `HYPOTHESIS_PROFILE=explore` draws new examples each run (and remembers failures).
+settings.register_profile("stable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stable"))
 
 
 def require_module(name: str):

@@ -108,7 +108,8 @@ def notebook_draw_dot(root, format="svg", rankdir="LR"):
     for n in nodes:
         dot.node(
             name=str(id(n)),
-            label="{ data %.4f | grad %.4f }" % (n.data, n.grad),  # noqa: UP031 shape="record"
+            label="{ data %.4f | grad %.4f }" % (n.data, n.grad),  # noqa: UP031
+            shape="record",
         )
         if n._op:
             dot.node(name=str(id(n)) + n._op, label=n._op)

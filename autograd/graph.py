@@ -238,9 +238,7 @@ def draw_graph(
         edges.append(_edge(op, ids[node], hot=node in on_path and node is not highlight))
     edges.extend(_edge(source, target, hot) for (source, target), hot in folded_edges.items())
 
-    import graphviz
-
-    graph = graphviz.Digraph(
+    graph = _digraph_class()(
         name="computation_graph",
         graph_attr={
             "rankdir": rankdir,
@@ -272,6 +270,48 @@ def draw_graph(
             "legend", label=label, shape="plaintext", style="", fontsize="9", **{"class": "legend"}
         )
     return graph
+
+
+_DIGRAPH = None
+
+
+def _digraph_class():
+    """graphviz.Digraph whose inline display in Jupyter, where Graphviz's `dot` program is
+    missing, is the library's one-line message and the DOT source rather than a traceback."""
+    global _DIGRAPH
+    if _DIGRAPH is None:
+        import graphviz
+
+        class Digraph(graphviz.Digraph):
+            def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+                if shutil.which("dot") is not None:
+                    try:
+                        return super()._repr_mimebundle_(include, exclude, **kwargs)
+                    except graphviz.ExecutableNotFound:
+                        pass
+                return _missing_dot_bundle(self.source)
+
+        _DIGRAPH = Digraph
+    return _DIGRAPH
+
+
+MISSING_DOT = (
+    "Graphviz's `dot` program was not found on PATH, so the graph cannot be drawn here. "
+    "Install the Debian package `graphviz` (apt-get install graphviz; macOS: brew install "
+    "graphviz), or paste the DOT source below into any Graphviz viewer."
+)
+
+
+def _missing_dot_bundle(source: str) -> dict:
+    """What Jupyter shows for a graph when `dot` is missing: the message, then the source."""
+    escaped = source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return {
+        "text/plain": f"{MISSING_DOT}\n\n{source}",
+        "text/html": (
+            f'<p style="color:#c92a2a"><b>draw_graph:</b> {MISSING_DOT}</p>'
+            f"<details><summary>DOT source</summary><pre>{escaped}</pre></details>"
+        ),
+    }
 
 
 def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) -> Path:

@@ -3,7 +3,8 @@
 Needs matplotlib (`pip install backprop-lab[plot]`), imported only when a plot is made. Figures are
 built with `matplotlib.figure.Figure` on the Agg canvas, never through pyplot: no window opens, no
 global figure list grows, and the caller's backend (a notebook's inline one) is left alone. Each
-function returns the Figure and, given `path`, saves it (format from the extension).
+function returns the Figure and, given `path`, saves it (format from the extension); in Jupyter
+the returned Figure displays inline as the last line of a cell, without `%matplotlib inline`.
 
 >>> history = {"epoch": [1, 2, 3], "loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.6, 0.45]}
 >>> fig = plot_history(history)                     # doctest: +SKIP
@@ -12,6 +13,8 @@ function returns the Figure and, given `path`, saves it (format from the extensi
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -269,17 +272,40 @@ def plot_regression(X, y, predictions, *, path=None, ax=None, title: str = "regr
 
 
 def _figure(figsize: tuple[float, float]):
-    """A new Figure on the Agg canvas (raster and vector output, no display needed)."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(
-            "nn.plot needs matplotlib, which is not installed: pip install backprop-lab[plot]"
-        ) from exc
-    figure = Figure(figsize=figsize)
+    """A new Figure on the Agg canvas (raster and vector output, no display needed) that Jupyter
+    shows inline as the last line of a cell, whatever the backend (see `_inline_figure`)."""
+    figure = _inline_figure()(figsize=figsize)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     return figure
+
+
+def _inline_figure():
+    """matplotlib's Figure with `_repr_png_` (matplotlib is optional: imported on first use).
+
+    A Figure built without pyplot displays in IPython only as `<Figure size ...>` unless
+    `%matplotlib inline` registered a formatter; `_repr_png_` is what IPython asks every object
+    for, so the plot shows in a fresh kernel, and a script still never opens a window.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "nn.plot needs matplotlib, which is not installed: pip install backprop-lab[plot]"
+        ) from None
+    return _inline_subclass(Figure)
+
+
+@functools.cache
+def _inline_subclass(figure_class: type) -> type:
+    class InlineFigure(figure_class):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return InlineFigure
 
 
 def _axes(ax, figsize):

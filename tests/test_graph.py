@@ -427,3 +427,25 @@ def test_a_render_that_takes_too_long_is_stopped(dot, tmp_path):
     e, _ = expression()
     with pytest.raises(TimeoutError, match="did not finish"):
         save_graph(e, tmp_path / "e.png", timeout=1e-6)
+
+
+def test_inline_display_without_dot_shows_the_message_and_the_source(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    e, _ = expression()
+    graph = draw_graph(e)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    bundle = graph._repr_mimebundle_()  # what Jupyter calls: no graphviz traceback
+    assert "image/svg+xml" not in bundle
+    assert "`dot` program was not found" in bundle["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    assert graph.source in bundle["text/plain"]
+    assert "`dot` program was not found" in bundle["text/html"]
+    assert "digraph computation_graph" in bundle["text/html"]
+
+
+def test_inline_display_with_dot_is_the_svg(dot):
+    e, _ = expression()
+    bundle = draw_graph(e)._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -216,3 +217,44 @@ def test_missing_matplotlib_says_how_to_install_it(plot, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(ImportError, match=r"pip install backprop-lab\[plot\]"):
         plot.plot_history(history())
+
+
+# ------------------------------------------------------------------------------ in Jupyter
+
+
+def every_plot(plot):
+    X, y = moons_like()
+    return {
+        "history": plot.plot_history(history()),
+        "decision boundary": plot.plot_decision_boundary(lambda g: g[:, 0], X, y),
+        "regression": plot.plot_regression(X[:, 0], y, {"fit": X[:, 0]}),
+    }
+
+
+def test_every_plot_displays_inline_in_a_fresh_ipython(plot):
+    """IPython's own formatter, with no `%matplotlib inline`: a PNG, not `<Figure size ...>`."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    for name, figure in every_plot(plot).items():
+        data, _ = formatters.DisplayFormatter().format(figure)
+        assert data.get("image/png", b"")[:8] == PNG_SIGNATURE, name
+        assert len(data["image/png"]) > 5000, f"{name}: a real picture"
+
+
+def test_plotting_as_a_script_opens_no_window_and_needs_no_display(tmp_path):
+    code = (
+        "import os, sys\n"
+        "from nn.plot import plot_history\n"
+        "fig = plot_history({'loss': [1.0, 0.5, 0.25]}, path=sys.argv[1])\n"
+        "fig._repr_png_()\n"
+        "print('matplotlib.pyplot' in sys.modules, fig.canvas.__class__.__name__)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "loss.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "FigureCanvasAgg"]
+    assert (tmp_path / "loss.png").read_bytes()[:8] == PNG_SIGNATURE

@@ -40,6 +40,12 @@ KIND_FILL = {
     "intermediate": "#FFFFFF",
     "output": "#B2F2BB",
 }
+PORTS = {
+    "LR": {"tailport": "e", "headport": "w"},
+    "RL": {"tailport": "w", "headport": "e"},
+    "TB": {"tailport": "s", "headport": "n"},
+    "BT": {"tailport": "n", "headport": "s"},
+}
 OP_FILL = "#FFF3BF"
 OP_STYLE = {
     "shape": "ellipse",
@@ -250,6 +256,11 @@ def draw_graph(
             "bgcolor": "white",
             "newrank": "true",
             "outputorder": "edgesfirst",
+            # Inputs of an op top to bottom in argument order; in a network (module labels),
+            # mincross barely runs: every order of a dense layer crosses as often as any other,
+            # so the search only rotates the neurons, and their index order is kept instead.
+            "ordering": "in",
+            **({"mclimit": "0.01"} if owner else {}),
         },
         node_attr={
             "fontname": FONT,
@@ -260,7 +271,9 @@ def draw_graph(
             "penwidth": "0.8",
             "height": "0.3",
         },
-        edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9"},
+        # Edges leave a box on its downstream side and enter on its upstream side, so they run
+        # between the ranks and never through the cluster labels in the corners of the boxes.
+        edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9", **PORTS[rankdir]},
         body=_nest(bodies) + edges,
     )
     if legend:
@@ -555,7 +568,8 @@ def _nest(bodies: dict) -> list[str]:
             "fillcolor": CLUSTER_FILL[min(depth, len(CLUSTER_FILL) - 1)],
             "color": "#ADB5BD",
             "fontcolor": BORDER,
-            "labeljust": "l",
+            "labeljust": "r",  # bottom right: the corner no edge passes (see PORTS)
+            "labelloc": "b",
             "penwidth": "0.8",
             "margin": "6",
         }

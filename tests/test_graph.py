@@ -55,7 +55,7 @@ def parse_svg(path) -> Picture:
             fill = shapes[0].get("fill").lower() if shapes else None
             picture.nodes[title] = Node(classes, texts, fill)
         elif "edge" in classes:
-            source, target = title.split("->")
+            source, target = (end.split(":")[0] for end in title.split("->"))  # ports dropped
             picture.edges.append((source, target, classes))
         elif "cluster" in classes:
             shape = next(s for s in group if s.tag in (SVG + "path", SVG + "polygon"))
@@ -449,3 +449,74 @@ def test_inline_display_with_dot_is_the_svg(dot):
     e, _ = expression()
     bundle = draw_graph(e)._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+# ------------------------------------------------------------------------------ layout
+
+
+def layout(graph) -> dict:
+    """dot's layout of a graph as JSON: node positions, cluster label boxes, edge splines."""
+    done = subprocess.run(
+        ["dot", "-Tjson"], input=graph.source, capture_output=True, text=True, check=True
+    )
+    import json
+
+    return json.loads(done.stdout)
+
+
+def demo_like_loss(widths=(16, 16)):
+    """The demo's picture: one sample's hinge loss through MLP(2, [16, 16, 1]), folded."""
+    from nn import MLP, losses
+
+    model = MLP(2, [*widths, 1], seed=0)
+    x = [Value(1.112, "x0"), Value(0.2859, "x1")]
+    loss = losses.hinge(model(x), -1.0)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("collapse", [True, "neuron"])
+def test_neurons_are_drawn_in_index_order(dot, collapse):
+    graph = draw_graph(demo_like_loss(), collapse=collapse)
+    names = {}
+    for obj in layout(graph)["objects"]:
+        match = re.match(r"(layer\d)\.neuron(\d+): \d+ nodes", obj.get("label", ""))
+        if match:
+            x, y = map(float, obj["pos"].split(","))
+            names.setdefault(match[1], []).append((-y, int(match[2])))
+    assert set(names) == {"layer0", "layer1", "layer2"}
+    for layer, found in names.items():
+        top_to_bottom = [index for _, index in sorted(found)]
+        assert top_to_bottom == sorted(top_to_bottom), f"{layer}: {top_to_bottom}"
+
+
+def _bezier_points(pos: str, steps: int = 12) -> list[tuple[float, float]]:
+    points = [
+        tuple(map(float, p.split(","))) for p in pos.split() if not p.startswith(("e,", "s,"))
+    ]
+    sampled = []
+    for i in range(0, len(points) - 3, 3):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points[i : i + 4]
+        for k in range(steps + 1):
+            t = k / steps
+            a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
+            sampled.append((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3))
+    return sampled
+
+
+def test_edges_do_not_cross_the_cluster_labels(dot):
+    data = layout(draw_graph(demo_like_loss(), collapse=True))
+    labels = []
+    for obj in data["objects"]:
+        if obj.get("name", "").startswith("cluster_") and "lp" in obj:
+            x, y = map(float, obj["lp"].split(","))
+            half_width = 0.35 * float(obj.get("fontsize", 10)) * len(obj["label"])
+            labels.append((obj["label"], x - half_width, y - 6, x + half_width, y + 6))
+    assert {name for name, *_ in labels} == {"layer0", "layer1", "layer2"}
+    for edge in data["edges"]:
+        for px, py in _bezier_points(edge["pos"]):
+            for name, left, bottom, right, top in labels:
+                assert not (left <= px <= right and bottom <= py <= top), (
+                    f"an edge crosses the label {name!r} at ({px:.0f}, {py:.0f})"
+                )

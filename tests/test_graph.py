@@ -483,7 +483,7 @@ def test_neurons_are_drawn_in_index_order(dot, collapse):
     for obj in layout(graph)["objects"]:
         match = re.match(r"(layer\d)\.neuron(\d+): \d+ nodes", obj.get("label", ""))
         if match:
-            x, y = map(float, obj["pos"].split(","))
+            _, y = map(float, obj["pos"].split(","))
             names.setdefault(match[1], []).append((-y, int(match[2])))
     assert set(names) == {"layer0", "layer1", "layer2"}
     for layer, found in names.items():

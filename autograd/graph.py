@@ -32,11 +32,14 @@ __all__ = ["DEFAULT_MAX_NODES", "GraphvizNotFoundError", "draw_graph", "save_gra
 DEFAULT_MAX_NODES = 250  # Values in one picture; past this a graph is a hairball, not a diagram.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
-FONT = "DejaVu Sans"  # present on Debian (fonts-dejavu-core, a dependency of graphviz)
+# DejaVu Sans is on Debian (fonts-dejavu-core, a dependency of graphviz); a viewer of the SVG
+# without it falls back along the list, ending at any sans-serif face.
+FONT = "DejaVu Sans,Verdana,Helvetica,Arial,sans-serif"
 KIND_FILL = {
     "parameter": "#FFD8A8",
     "input": "#A5D8FF",
     "constant": "#E9ECEF",
+    "leaf": "#FCC2D7",  # a Value the user made without a label
     "intermediate": "#FFFFFF",
     "output": "#B2F2BB",
 }
@@ -95,6 +98,7 @@ def draw_graph(
     legend: bool = True,
     precision: int = 4,
     check: bool = False,
+    parameters: Iterable | None = None,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
 
@@ -115,6 +119,12 @@ def draw_graph(
                      forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
                      is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
+      parameters     leaves to draw as parameters whatever their labels (`model.parameters()`,
+                     or the weights of a hand-written network); by default a leaf is a parameter
+                     when its label is a dotted path such as `layer0.neuron3.w0`.
+
+    Numbers that `precision` would round to something that looks exact get more digits
+    (tanh(-6) is `-0.99999`, not `-1`), up to three more, then a `≈` (`≈0.3` for 0.1 + 0.2).
 
     The traversal is iterative (any depth works) and the output deterministic: node ids follow a
     depth-first walk in argument order, so the same graph always gives the same DOT source.
@@ -126,7 +136,7 @@ def draw_graph(
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     nodes = _collect(roots)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
-    kinds = _kinds(nodes, roots)
+    kinds = _kinds(nodes, roots, frozenset(parameters or ()))
     owner = _owners(nodes)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
     on_path = _paths_to(nodes, highlight) if highlight is not None else set()
@@ -402,18 +412,31 @@ def _collect(roots: Iterable) -> list:
     return order
 
 
-def _kinds(nodes: list, roots: list) -> dict:
-    """parameter / input / constant for leaves (by label), output / intermediate otherwise."""
+def _kinds(nodes: list, roots: list, parameters=frozenset()) -> dict:
+    """parameter / input / leaf / constant for leaves, output / intermediate otherwise.
+
+    A leaf is a parameter when listed in `parameters` or labelled with a dotted path, an input
+    when otherwise labelled; unlabelled, it is a constant when the engine made it from a plain
+    number (the 2 in `x * 2`; a tensor that does not require grad), else the user's own leaf.
+    """
     outputs = set(roots)
     kinds = {}
     for node in nodes:
         if node.parents:
             kinds[node] = "output" if node in outputs else "intermediate"
-        elif "." in node.label:
+        elif node in parameters or "." in node.label:
             kinds[node] = "parameter"
+        elif node.label:
+            kinds[node] = "input"
         else:
-            kinds[node] = "input" if node.label else "constant"
+            kinds[node] = "constant" if _engine_constant(node) else "leaf"
     return kinds
+
+
+def _engine_constant(node) -> bool:
+    if getattr(node.op, "constant", False):
+        return True
+    return _is_array(node.data) and getattr(node, "requires_grad", True) is False
 
 
 def _owners(nodes: list) -> dict:
@@ -605,7 +628,26 @@ def _plain(text: str) -> str:
 
 
 def _number(x, precision: int) -> str:
-    return f"{x:.{precision}g}"
+    """`x` to `precision` significant digits, unless the rounding would hide that it is rounded.
+
+    `%g` drops trailing zeros, so -0.9999877 at 4 digits prints as `-1`, which reads as exact.
+    Such a number gets up to three more digits (`-0.99999`); if it still looks exact (float noise
+    like 0.1 + 0.2), it is marked `≈0.3`. Numbers that are exact at `precision` print as is.
+    """
+    text = f"{x:.{precision}g}"
+    if not math.isfinite(x) or float(text) == x or _significant(text) >= precision:
+        return text
+    for digits in range(precision + 1, precision + 4):
+        more = f"{x:.{digits}g}"
+        if _significant(more) >= digits:
+            return more
+    return "≈" + text
+
+
+def _significant(text: str) -> int:
+    """How many significant digits a `%g` string shows (`-0.0120` -> 3, `1e+05` -> 1)."""
+    mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa)
 
 
 def _is_array(x) -> bool:
@@ -749,7 +791,7 @@ def _legend(
     if grad_scale is None:
         for kind, fill in KIND_FILL.items():
             if kind in kinds:
-                row(fill, kind)
+                row(fill, "leaf (no label)" if kind == "leaf" else kind)
     else:
         cells = "".join(f'<TD BGCOLOR="{c}" WIDTH="12" HEIGHT="10"></TD>' for c in GRAD_SCALE)
         low, high = (f"{10**x:.2g}" for x in (grad_scale.low, grad_scale.high))

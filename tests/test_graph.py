@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -520,3 +521,69 @@ def test_edges_do_not_cross_the_cluster_labels(dot):
                 assert not (left <= px <= right and bottom <= py <= top), (
                     f"an edge crosses the label {name!r} at ({px:.0f}, {py:.0f})"
                 )
+
+
+# ------------------------------------------------------------------------------ what boxes say
+
+
+def test_a_users_unlabelled_value_is_not_coloured_as_an_engine_constant(dot, tmp_path):
+    x = Value(1.0)  # micrograd's trace_graph example: x = Value(1.0); (x * 2 + 1).relu()
+    y = (x * 2 + 1).relu()
+    y.backward()
+    picture = render(y, tmp_path)
+    kinds = {}
+    for node in picture.of_class("value").values():
+        (kind,) = node.classes & {"leaf", "constant", "intermediate", "output"}
+        kinds.setdefault(kind, []).append((node.texts, node.fill))
+    assert [texts for texts, _ in kinds["leaf"]] == [["data 1", "grad 2"]]
+    assert sorted(texts[0] for texts, _ in kinds["constant"]) == ["data 1", "data 2"]
+    assert kinds["leaf"][0][1] != kinds["constant"][0][1], "told apart by colour"
+    (legend,) = picture.of_class("legend").values()
+    assert "leaf (no label)" in legend.texts and "constant" in legend.texts
+
+
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [
+        (math.tanh(-6.0), "-0.99999"),  # not "-1" next to grad 2.458e-05
+        (1.00001, "1.00001"),
+        (0.1 + 0.2, "≈0.3"),  # float noise: marked, not 17 digits
+        (1.0 / 3.0, "0.3333"),  # rounded, and it shows: four digits
+        (2.0, "2"),
+        (0.5, "0.5"),
+        (2.458e-05, "2.458e-05"),
+    ],
+)
+def test_a_rounded_number_never_looks_exact(x, shown):
+    v = Value(x, "v")
+    assert f"data {shown} " in draw_graph(v).source.replace("|", " ").replace("}", " ")
+
+
+def test_tanh_of_minus_six_is_not_drawn_as_minus_one():
+    y = Value(-6.0, "x").tanh()
+    y.label = "y"
+    y.backward()
+    source = draw_graph(y).source
+    assert "{y | data -0.99999 | grad 1}" in source
+    assert "data -1 " not in source and "data -1}" not in source
+
+
+def test_svg_names_a_font_fallback_list(dot, tmp_path):
+    e, _ = expression()
+    text = save_graph(e, tmp_path / "e.svg").read_text()
+    families = set(re.findall(r'font-family="([^"]*)"', text))
+    assert families, "text carries a font family"
+    for family in families:
+        names = [name.strip() for name in family.split(",")]
+        assert names[0] == "DejaVu Sans" and names[-1] == "sans-serif" and len(names) >= 3
+
+
+def test_parameters_option_draws_any_leaves_as_parameters():
+    w, x = Value(0.5, "W00"), Value(2.0, "x0")
+    y = w * x
+    assert 'class="value input"' in draw_graph(y).source.split("W00")[1].split("\n")[0]
+    source = draw_graph(y, parameters=[w]).source
+    (line,) = [line for line in source.splitlines() if "{W00 |" in line]
+    assert 'class="value parameter"' in line
+    (line,) = [line for line in source.splitlines() if "{x0 |" in line]
+    assert 'class="value input"' in line

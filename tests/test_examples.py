@@ -268,3 +268,15 @@ def test_worked_network_picture_fits_a_slide_and_shows_parameters_as_parameters(
 
     # 16 weights and biases in parameter orange, only x0 and x1 in input blue
     assert share(KIND_FILL["parameter"]) > 4 * share(KIND_FILL["input"]) > 0
+
+
+def test_three_by_three_prints_a_balanced_formula(ran):
+    out = ran("three_by_three")["stdout"]
+    (line,) = [line for line in out.splitlines() if line.startswith("Part 1:")]
+    formula = line.split("loss = ", 1)[1]
+    assert formula == "sum(((sigmoid(x A) + x B) C)^2)"
+    depth = 0
+    for char in formula:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        assert depth >= 0, formula
+    assert depth == 0, formula

@@ -124,7 +124,7 @@ def draw_graph(
                      when its label is a dotted path such as `layer0.neuron3.w0`.
 
     Numbers that `precision` would round to something that looks exact get more digits
-    (tanh(-6) is `-0.99999`, not `-1`), up to three more, then a `≈` (`≈0.3` for 0.1 + 0.2).
+    (tanh(-6) is `-0.99999`, not `-1`), up to three more, then a `≈` (`≈1` for 1.0000001).
 
     The traversal is iterative (any depth works) and the output deterministic: node ids follow a
     depth-first walk in argument order, so the same graph always gives the same DOT source.
@@ -631,11 +631,14 @@ def _number(x, precision: int) -> str:
     """`x` to `precision` significant digits, unless the rounding would hide that it is rounded.
 
     `%g` drops trailing zeros, so -0.9999877 at 4 digits prints as `-1`, which reads as exact.
-    Such a number gets up to three more digits (`-0.99999`); if it still looks exact (float noise
-    like 0.1 + 0.2), it is marked `≈0.3`. Numbers that are exact at `precision` print as is.
+    Such a number gets up to three more digits (`-0.99999`); if it still looks exact, it is
+    marked (`≈1` for 1.0000001). Numbers exact at `precision`, or off only by float rounding
+    (0.1 + 0.2, -1.4999999999999996), print as is.
     """
     text = f"{x:.{precision}g}"
-    if not math.isfinite(x) or float(text) == x or _significant(text) >= precision:
+    if not math.isfinite(x) or _significant(text) >= precision:
+        return text
+    if abs(float(text) - x) <= 1e-12 * abs(x):  # exact but for float rounding (0.1 + 0.2)
         return text
     for digits in range(precision + 1, precision + 4):
         more = f"{x:.{digits}g}"

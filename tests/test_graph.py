@@ -547,7 +547,9 @@ def test_a_users_unlabelled_value_is_not_coloured_as_an_engine_constant(dot, tmp
     [
         (math.tanh(-6.0), "-0.99999"),  # not "-1" next to grad 2.458e-05
         (1.00001, "1.00001"),
-        (0.1 + 0.2, "≈0.3"),  # float noise: marked, not 17 digits
+        (1.0000001, "≈1"),  # off in the 7th digit: marked, not 8 digits
+        (0.1 + 0.2, "0.3"),  # float rounding only: as exact as floats get
+        (-1.4999999999999996, "-1.5"),
         (1.0 / 3.0, "0.3333"),  # rounded, and it shows: four digits
         (2.0, "2"),
         (0.5, "0.5"),

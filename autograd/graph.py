@@ -43,12 +43,6 @@ KIND_FILL = {
     "intermediate": "#FFFFFF",
     "output": "#B2F2BB",
 }
-PORTS = {
-    "LR": {"tailport": "e", "headport": "w"},
-    "RL": {"tailport": "w", "headport": "e"},
-    "TB": {"tailport": "s", "headport": "n"},
-    "BT": {"tailport": "n", "headport": "s"},
-}
 OP_FILL = "#FFF3BF"
 OP_STYLE = {
     "shape": "ellipse",
@@ -281,9 +275,7 @@ def draw_graph(
             "penwidth": "0.8",
             "height": "0.3",
         },
-        # Edges leave a box on its downstream side and enter on its upstream side, so they run
-        # between the ranks and never through the cluster labels in the corners of the boxes.
-        edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9", **PORTS[rankdir]},
+        edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9"},
         body=_nest(bodies) + edges,
     )
     if legend:
@@ -591,7 +583,9 @@ def _nest(bodies: dict) -> list[str]:
             "fillcolor": CLUSTER_FILL[min(depth, len(CLUSTER_FILL) - 1)],
             "color": "#ADB5BD",
             "fontcolor": BORDER,
-            "labeljust": "r",  # bottom right: the corner no edge passes (see PORTS)
+            # bottom right: edges come in from the left (upstream) and leave towards the right
+            # from the boxes' middles, so none passes this corner (top left, they crossed it)
+            "labeljust": "r",
             "labelloc": "b",
             "penwidth": "0.8",
             "margin": "6",

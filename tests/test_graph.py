@@ -56,7 +56,7 @@ def parse_svg(path) -> Picture:
             fill = shapes[0].get("fill").lower() if shapes else None
             picture.nodes[title] = Node(classes, texts, fill)
         elif "edge" in classes:
-            source, target = (end.split(":")[0] for end in title.split("->"))  # ports dropped
+            source, target = title.split("->")
             picture.edges.append((source, target, classes))
         elif "cluster" in classes:
             shape = next(s for s in group if s.tag in (SVG + "path", SVG + "polygon"))

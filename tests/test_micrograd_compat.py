@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import require_module
 
 from autograd import Value as EngineValue
 from nn import micrograd
@@ -63,8 +64,8 @@ def test_demo_training_loop_runs_and_learns_the_moons():
 
 
 def test_demo_training_loop_matches_micrograd_itself():
-    real = pytest.importorskip("micrograd.engine")
-    real_nn = pytest.importorskip("micrograd.nn")
+    real = require_module("micrograd.engine")  # the `bench` extra
+    real_nn = require_module("micrograd.nn")
     _, ours = demo_training(Value, MLP, steps=2, n=20)
     _, theirs = demo_training(real.Value, real_nn.MLP, steps=2, n=20)
     for (loss, acc), (their_loss, their_acc) in zip(ours, theirs):

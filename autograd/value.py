@@ -48,6 +48,11 @@ class Primitive(str):
 
 
 LEAF = Primitive("", ())
+# The op of a constant leaf the engine made from a plain number (the 2 in `x * 2`): a leaf like
+# any other (it compares equal to ""), told apart only so that pictures can tell it from a Value
+# the user made.
+CONSTANT = Primitive("", ())
+CONSTANT.constant = True
 
 
 class Value:
@@ -268,7 +273,7 @@ def _leaf(data: float) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = LEAF
+    out.op = CONSTANT
     out.parents = ()
     return out
 

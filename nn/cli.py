@@ -17,6 +17,7 @@ from pathlib import Path
 from autograd import GraphvizNotFoundError, Value, save_graph
 
 from . import losses
+from .checkpoint import write_atomically
 from .data import make_circles, make_ellipse, make_moons, make_spirals, standardize
 from .layers import MLP
 from .optim import SGD
@@ -102,7 +103,7 @@ def demo(args: argparse.Namespace) -> int:
         extra={"dataset": args.dataset, "accuracy": final, "epochs": args.epochs},
     )
     written.append(out / "model.json")
-    (out / "history.json").write_text(json.dumps(history, indent=1))
+    write_atomically(out / "history.json", json.dumps(history, indent=1))
     written.append(out / "history.json")
     print("Wrote (the graph: one sample's loss before training, gradients filled in):")
     for path in written:

@@ -14,13 +14,14 @@ import gzip
 import hashlib
 import math
 import os
-import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .checkpoint import write_atomically
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -565,8 +566,9 @@ def download_mnist(
     """Fetch the four MNIST gzip files into the folder ``path``; returns that folder.
 
     Files already present (with or without ``.gz``) are skipped. Each download is checked
-    against its published MD5 and written atomically (a temporary file in the same folder,
-    then ``os.replace``), so an interrupted download never leaves a half file behind. Without a
+    against its published MD5 and written atomically (`nn.checkpoint.write_atomically`: a
+    temporary file in the same folder, then a rename), so an interrupted download never leaves a
+    half file behind. Without a
     network, the RuntimeError names the URL and the folder to place the files in by hand.
 
     >>> data = load_mnist(download_mnist("data/mnist"))  # doctest: +SKIP
@@ -596,12 +598,5 @@ def download_mnist(
                 f"download_mnist: {url} gave a file with MD5 {digest}, expected "
                 f"{MNIST_MD5[name]}; not saved"
             )
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(payload)
-            os.replace(temporary, folder / name)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(folder / name, payload)
     return folder

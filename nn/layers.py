@@ -92,6 +92,9 @@ class Neuron(Module):
         out.label = self._path  # marks the module boundary for graph clusters
         return out
 
+    def get_config(self) -> dict:
+        return {"nin": len(self.w), "activation": self.activation}
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -120,6 +123,10 @@ class Layer(Module):
         # Plain numbers become constant leaves once, shared by every neuron (not once a neuron).
         x = [v if v.__class__ is Value else Value(v) for v in x]
         return [neuron(x) for neuron in self.neurons]
+
+    def get_config(self) -> dict:
+        n = self.neurons[0]
+        return {"nin": len(n.w), "nout": len(self.neurons), "activation": n.activation}
 
     def __repr__(self) -> str:
         n = self.neurons[0]
@@ -174,6 +181,10 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x[0] if len(x) == 1 else x
+
+    def get_config(self) -> dict:
+        c = self.config
+        return {"nin": c["nin"], "nouts": c["nouts"], "activation": c["activations"]}
 
     def __repr__(self) -> str:
         c = self.config

@@ -18,6 +18,7 @@ import numpy as np
 
 from autograd import Tensor
 
+from .checkpoint import architecture, build
 from .layers import _check_activation, _rng, activate, init_bound
 from .module import Module
 
@@ -63,6 +64,10 @@ class Linear(Module):
         bias = None if self.b is None else self.b.data
         return _linear(torch, self.W.data.T, bias, dtype)
 
+    def get_config(self) -> dict:
+        nin, nout = self.W.shape
+        return {"nin": nin, "nout": nout, "bias": self.b is not None, "dtype": str(self.W.dtype)}
+
     def __repr__(self) -> str:
         return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, dtype={self.W.dtype})"
 
@@ -80,6 +85,9 @@ class Activation(Module):
         from .export import _activation
 
         return _activation(torch, self.name)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -104,6 +112,16 @@ class Sequential(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def get_config(self) -> dict:
+        return {"layers": [architecture(m) for m in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise ValueError(f"Sequential: layers must be a list, got {type(layers).__name__}")
+        return cls(*[build(s, f"architecture.config.layers.{i}") for i, s in enumerate(layers)])
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"

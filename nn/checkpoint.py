@@ -321,6 +321,10 @@ def _checked_spec(spec: Any, limit: int) -> dict:
     """An architecture spec is classes (str) and configurations of JSON scalars and lists, with
     sizes no larger than the file's own count of numbers (so no file can ask for a model of
     10**12 weights)."""
+    if not (isinstance(spec, dict) and "class" in spec):
+        raise CheckpointError(
+            f"must be a dict with a class and its config, got {shown(spec)}", field="architecture"
+        )
     stack = [(spec, "architecture", 0)]
     while stack:
         item, field, depth = stack.pop()

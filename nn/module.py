@@ -277,7 +277,7 @@ class Module:
         ours = type(self).__name__
         if checkpoint.model != ours:
             raise CheckpointError(f"holds a {checkpoint.model!r}, not a {ours!r}", field="model")
-        if checkpoint.architecture is None:  # version 1 files
+        if checkpoint.version < 2:  # version 1 files record no architecture
             return
         mine = architecture(self)
         if checkpoint.architecture != mine:

@@ -331,9 +331,7 @@ def test_a_failed_load_keeps_the_earlier_valid_parts_out():
     state["hyperparameters"]["lr"] = 0.5
     state["state"][0]["exp_avg"] = 123.0
     state["state"][1]["exp_avg_sq"] = "x"
-    with pytest.raises(
-        ValueError, match=r"state\.1\.exp_avg_sq must be a number, got str"
-    ):
+    with pytest.raises(ValueError, match=r"state\.1\.exp_avg_sq must be a number, got str"):
         opt.load_state_dict(state)
     assert opt.lr == 0.1 and opt.state[0]["exp_avg"] != 123.0
 

@@ -4,7 +4,8 @@ Losses live in the submodule `nn.losses` (`mse`, `cross_entropy`, ... names too 
 top level); everything else is importable from `nn` directly.
 """
 
-from . import losses, optim, schedules
+from . import checkpoint, losses, optim, schedules
+from .checkpoint import CheckpointError, load_model, register_module
 from .data import (
     batches,
     download_mnist,
@@ -31,6 +32,7 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "CheckpointError",
     "Layer",
     "Linear",
     "LinearDecay",
@@ -42,9 +44,11 @@ __all__ = [
     "StepDecay",
     "accuracy",
     "batches",
+    "checkpoint",
     "download_mnist",
     "fit",
     "load_mnist",
+    "load_model",
     "losses",
     "make_circles",
     "make_curve",
@@ -56,6 +60,7 @@ __all__ = [
     "plot_history",
     "plot_regression",
     "predict",
+    "register_module",
     "schedules",
     "split",
     "standardize",

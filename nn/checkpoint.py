@@ -154,8 +154,9 @@ def real_array(
     with np.errstate(over="ignore", invalid="ignore"):
         array = np.array(array, dtype=dtype)  # a copy: the model owns its data
     if not np.all(np.isfinite(array)):
+        problem = "is not finite" if shape == () else "has non-finite entries"
         raise CheckpointError(
-            f"has non-finite entries (or entries too large for {np.dtype(dtype)})",
+            f"{problem} (or too large for {np.dtype(dtype)})",
             field=field,
             where=where,
         )

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Tensor, Value
 from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import LinearDecay, Schedule, StepDecay
 
@@ -505,3 +505,108 @@ def test_linear_decay_needs_total_steps_by_name():
 
 def test_schedules_share_the_base():
     assert issubclass(StepDecay, Schedule) and issubclass(LinearDecay, Schedule)
+
+
+# ------------------------------------------------------------------ issue 11 section 5
+
+
+def test_zero_grad_decides_by_the_parameter_so_a_tensor_without_grad_keeps_none():
+    # Issue 11: a Tensor whose grad was None got 0.0, and weight decay then moved it.
+    used, unused = Tensor([1.0, 2.0]), Tensor([5.0])
+    opt = SGD([used, unused], lr=0.1, momentum=0.9, weight_decay=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        (used * used).sum().backward()
+        opt.step()
+    assert unused.grad is None
+    assert unused.data.tolist() == [5.0] and opt.state[1] == {}
+    assert used.data.tolist() != [1.0, 2.0]
+
+
+def test_module_and_optimizer_zero_grad_are_one_rule():
+    from nn import Module
+
+    class Mixed(Module):
+        def __init__(self):
+            self.v, self.t, self.unused = Value(1.0), Tensor([1.0, 2.0]), Tensor([3.0])
+
+    by_module, by_optimizer = Mixed(), Mixed()
+    for m in (by_module, by_optimizer):
+        m.v.grad, m.t.grad = 3.0, np.ones(2)  # m.unused.grad stays None
+    by_module.zero_grad()
+    SGD(by_optimizer.parameters(), lr=0.1).zero_grad()
+    for m in (by_module, by_optimizer):
+        assert m.v.grad == 0.0 and m.t.grad is None and m.unused.grad is None
+
+
+@pytest.mark.parametrize(
+    "lr",
+    [0, 0.0, -1.0, float("nan"), float("inf"), 10**400, True],
+    ids=["0", "0.0", "-1", "nan", "inf", "10**400", "True"],
+)
+def test_lr_is_checked_the_same_in_the_constructor_and_in_load_state_dict(lr):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number > 0"):
+        SGD([Value(0.0)], lr=lr)
+    opt = SGD([Value(0.0)], lr=0.1)
+    state = opt.state_dict()
+    state["hyperparameters"]["lr"] = lr
+    with pytest.raises(
+        ValueError, match=r"SGD\.load_state_dict: hyperparameters\.lr must be a finite number > 0"
+    ):
+        opt.load_state_dict(state)
+    assert opt.lr == 0.1
+
+
+HUGE = 10**400
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda p: SGD(p, lr=HUGE), "lr"),
+        (lambda p: SGD(p, lr=0.1, momentum=HUGE), "momentum"),
+        (lambda p: SGD(p, lr=0.1, weight_decay=HUGE), "weight_decay"),
+        (lambda p: Adam(p, lr=HUGE), "lr"),
+        (lambda p: Adam(p, betas=(HUGE, 0.9)), "betas"),
+        (lambda p: Adam(p, betas=(0.9, -HUGE)), "betas"),
+        (lambda p: Adam(p, eps=HUGE), "eps"),
+        (lambda p: Adam(p, weight_decay=HUGE), "weight_decay"),
+    ],
+    ids=["sgd lr", "momentum", "sgd weight_decay", "adam lr", "beta1", "beta2", "eps", "adam wd"],
+)
+def test_huge_hyperparameters_name_the_argument_instead_of_overflowing(call, argument):
+    with pytest.raises(ValueError) as info:
+        call([Value(0.0)])
+    assert not isinstance(info.value, OverflowError)
+    message = str(info.value)
+    assert f": {argument} must be" in message and "an integer of about 401 digits" in message
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("base_lr", HUGE, "base_lr must be a finite number > 0, got an integer of about 401"),
+        ("base_lr", 0.0, "base_lr must be a finite number > 0, got 0.0"),
+        ("steps", HUGE, r"steps must be an int in \[0, 2\*\*53\]"),
+    ],
+    ids=["huge base_lr", "zero base_lr", "huge steps"],
+)
+def test_schedule_state_with_huge_or_zero_numbers_is_refused(key, value, message):
+    opt = SGD([Value(0.0)], lr=0.5)
+    schedule = StepDecay(opt, step_size=2)
+    state = {**schedule.state_dict(), key: value}
+    with pytest.raises(ValueError, match=message):
+        schedule.load_state_dict(state)
+    assert opt.lr == 0.5 and schedule.steps == 0
+
+
+def test_a_schedule_never_sets_a_rate_the_optimizer_would_refuse():
+    with pytest.raises(ValueError, match="LinearDecay: end_factor must be a finite number > 0"):
+        LinearDecay(SGD([Value(0.0)], lr=0.5), end_factor=0.0, total_steps=3)
+    opt = SGD([Value(0.0)], lr=0.5)
+    schedule = LinearDecay(opt, total_steps=3)
+    for _ in range(5):
+        schedule.step()
+    fresh = SGD([Value(0.0)], lr=0.5)
+    fresh.load_state_dict(opt.state_dict())  # the end-of-training state loads again
+    assert fresh.lr == opt.lr == pytest.approx(0.05)

@@ -53,18 +53,6 @@ VERSION = 2  # 2 added architecture, layout, buffers and checksum; version 1 fil
 FLOAT_DTYPES = ("float16", "float32", "float64")
 MAX_NDIM = 32  # numpy's own limit on dimensions
 MAX_COUNT = 2**53  # larger "integers" (steps, sizes) are not exact as floats: refused
-_TOP_KEYS = (
-    "format",
-    "version",
-    "model",
-    "architecture",
-    "layout",
-    "parameters",
-    "buffers",
-    "optimizer",
-    "extra",
-    "checksum",
-)
 
 
 class CheckpointError(ValueError):
@@ -349,6 +337,8 @@ def _checked_spec(spec: Any, limit: int) -> dict:
             stack.extend((v, f"{field}.modules.{k}", depth + 1) for k, v in modules.items())
         elif isinstance(item, list):
             stack.extend((v, f"{field}.{i}", depth + 1) for i, v in enumerate(item))
+        elif isinstance(item, dict):  # a plain dict argument of some get_config()
+            stack.extend((v, f"{field}.{k}", depth + 1) for k, v in item.items())
         elif isinstance(item, bool) or item is None or isinstance(item, str):
             continue
         elif isinstance(item, int):

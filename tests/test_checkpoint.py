@@ -409,3 +409,23 @@ def test_stale_temporaries_of_other_files_and_live_writers_are_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [live.name, other.name, "model.json"]
     )
+
+
+def test_a_registered_module_may_take_a_dict_argument(tmp_path):
+    class Table(Module):
+        def __init__(self, sizes: dict):
+            self.rows = [Tensor(np.zeros(n)) for n in sizes.values()]
+            self.sizes = dict(sizes)
+
+        def get_config(self):
+            return {"sizes": self.sizes}
+
+    nn.register_module(Table)
+    try:
+        model = Table({"a": 2, "b": 3})
+        model.rows[1].data[:] = [1.0, 2.0, 3.0]
+        rebuilt = load_model(model.save(tmp_path / "t.npz"))
+        assert rebuilt.sizes == {"a": 2, "b": 3}
+        assert rebuilt.rows[1].data.tolist() == [1.0, 2.0, 3.0]
+    finally:
+        nn.checkpoint._REGISTRY.pop("Table")

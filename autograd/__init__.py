@@ -12,6 +12,7 @@ from .backward import topological_order
 from .compile import Compiled, TraceError, trace
 from .custom import define_op, primitive
 from .explain import Derivation, explain
+from .expression import parse_expression
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .gradcheck import (
     GradcheckError,
@@ -23,6 +24,8 @@ from .gradcheck import (
 )
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import detect_anomaly, is_grad_enabled, no_grad
+from .steps import Steps, backprop_steps
+from .steps_page import StepsPage, save_steps, show_steps
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
 from .value import DomainError, Primitive, Value, sum_values, zero_grad
@@ -36,10 +39,13 @@ __all__ = [
     "GradientMismatch",
     "GraphvizNotFoundError",
     "Primitive",
+    "Steps",
+    "StepsPage",
     "Tensor",
     "TraceError",
     "Value",
     "assert_grads_close",
+    "backprop_steps",
     "check_local_derivatives",
     "compare_with_torch",
     "define_op",
@@ -54,8 +60,11 @@ __all__ = [
     "jacobian",
     "no_grad",
     "numerical_grad",
+    "parse_expression",
     "primitive",
     "save_graph",
+    "save_steps",
+    "show_steps",
     "sum_values",
     "topological_order",
     "trace",

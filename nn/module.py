@@ -17,13 +17,13 @@ Checkpoint files (format, validation, atomic writing, `load_model`) live in `nn.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, zero_grad
 
 from .checkpoint import (
     Checkpoint,
@@ -39,15 +39,7 @@ from .checkpoint import (
     write_atomically,
 )
 
-__all__ = ["Module", "zero_grad"]
-
-
-def zero_grad(parameters: Iterable) -> None:
-    """Reset gradients before the next backward pass, by the parameter's type: a Value's to 0.0,
-    a Tensor's to None (no gradient yet, so an optimizer skips it until one arrives, as PyTorch
-    does). The one rule `Module.zero_grad` and `Optimizer.zero_grad` both follow."""
-    for p in parameters:
-        p.grad = 0.0 if isinstance(p, Value) else None
+__all__ = ["Module"]
 
 
 class Module:
@@ -133,7 +125,8 @@ class Module:
         return self.train(False)
 
     def zero_grad(self) -> None:
-        """Reset every parameter's gradient (call before each backward pass): see `zero_grad`."""
+        """Reset every parameter's gradient before each backward pass: a Value's to 0.0, a
+        Tensor's to None (`autograd.zero_grad`, the rule the optimizers follow too)."""
         zero_grad(self.parameters())
 
     def label_parameters(self, prefix: str = "") -> None:

@@ -9,7 +9,7 @@ A parameter is anything with `.data` and `.grad`: a scalar `Value` (floats) or a
 PyTorch). Updates are plain arithmetic, so one rule serves floats and arrays alike. The formulas
 are PyTorch's exactly, so results match `torch.optim` to rounding.
 
->>> from autograd import Value
+>>> from autograd import Value, zero_grad
 >>> w = Value(2.0)
 >>> opt = SGD([w], lr=0.1)
 >>> (w * w).backward()          # d(w^2)/dw = 4
@@ -25,10 +25,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, zero_grad
 
 from .checkpoint import CheckpointError, check_keys, count, is_real, real_array, shown
-from .module import zero_grad
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 

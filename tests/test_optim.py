@@ -610,3 +610,12 @@ def test_a_schedule_never_sets_a_rate_the_optimizer_would_refuse():
     fresh = SGD([Value(0.0)], lr=0.5)
     fresh.load_state_dict(opt.state_dict())  # the end-of-training state loads again
     assert fresh.lr == opt.lr == pytest.approx(0.05)
+
+
+def test_autograd_zero_grad_follows_the_same_rule():
+    from autograd import zero_grad
+
+    v, t = Value(1.0), Tensor([1.0])
+    v.grad, t.grad = 2.0, np.ones(1)
+    zero_grad([v, t])
+    assert v.grad == 0.0 and t.grad is None

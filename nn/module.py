@@ -46,6 +46,7 @@ class Module:
     """Base class of everything with parameters: neurons, layers, networks, your own models."""
 
     training: bool = True  # a class default: subclasses need not call Module.__init__
+    _path: str = ""  # this module's dotted path, set by label_parameters
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -104,7 +105,9 @@ class Module:
     def named_buffers(self) -> list[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs, in the same order as parameters: every Tensor attribute
         with `requires_grad=False` (running statistics and other saved, untrained state)."""
-        return [(name, b) for name, b in self._named_state() if _is_buffer(b)]
+        return [
+            (name, b) for name, b in self._named_state() if isinstance(b, Tensor) and _is_buffer(b)
+        ]
 
     def buffers(self) -> list[Tensor]:
         """Every buffer, in the order of `named_buffers()`."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class Optimizer(abc.ABC):
 
     hyperparameter_names: tuple[str, ...] = ("lr",)
     buffer_names: tuple[str, ...] = ()
+    lr: float
     non_negative_buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable, **hyperparameters):
@@ -160,7 +162,7 @@ class Optimizer(abc.ABC):
             shape = data.shape
         else:
             dtype, shape = np.dtype(np.float64), ()
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in saved.items():
             label = f"{field}.{key}"
             if key in _COUNTERS:
@@ -189,6 +191,9 @@ class SGD(Optimizer):
 
     hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
     buffer_names = ("momentum_buffer",)
+    momentum: float
+    nesterov: bool
+    weight_decay: float
 
     def __init__(
         self,
@@ -238,6 +243,9 @@ class Adam(Optimizer):
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     buffer_names = ("step", "exp_avg", "exp_avg_sq")
     non_negative_buffers = ("exp_avg_sq",)
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
 
     def __init__(
         self,

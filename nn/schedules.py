@@ -122,6 +122,8 @@ class StepDecay(Schedule):
     """
 
     hyperparameter_names = ("step_size", "gamma")
+    step_size: int
+    gamma: float
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
@@ -145,6 +147,9 @@ class LinearDecay(Schedule):
     """
 
     hyperparameter_names = ("start_factor", "end_factor", "total_steps")
+    start_factor: float
+    end_factor: float
+    total_steps: int
 
     def __init__(
         self,

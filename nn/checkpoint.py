@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import show
+
 __all__ = [
     "FORMAT",
     "VERSION",
@@ -74,19 +76,6 @@ class CheckpointError(ValueError):
 # ---------------------------------------------------------------------- values
 
 
-def shown(value: Any) -> str:
-    """A short repr for error messages, safe for huge ints (whose str() is refused past 4,300
-    digits) and long containers."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, numbers.Integral) and abs(int(value)) > 10**30:
-        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
-    if isinstance(value, (list, tuple, dict)):
-        return f"a {type(value).__name__} of {len(value)} entries"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def is_real(value: Any) -> bool:
     """A real number: int or float (Python's or numpy's), not a bool, not a string."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
@@ -99,7 +88,7 @@ def real_number(value: Any, field: str, *, where: str = "") -> float:
         value = value.item()
     if not is_real(value):
         raise CheckpointError(
-            f"must be a number, got {type(value).__name__} ({shown(value)})",
+            f"must be a number, got {type(value).__name__} ({show(value)})",
             field=field,
             where=where,
         )
@@ -108,7 +97,7 @@ def real_number(value: Any, field: str, *, where: str = "") -> float:
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise CheckpointError(f"is not finite ({shown(value)})", field=field, where=where)
+        raise CheckpointError(f"is not finite ({show(value)})", field=field, where=where)
     return number
 
 
@@ -159,7 +148,7 @@ def _check_nested(value: Any, shape: tuple, field: str, where: str) -> None:
         for item in level:
             if not isinstance(item, (list, tuple)):
                 raise CheckpointError(
-                    f"is not an array of shape {shape}: found {shown(item)} at depth {depth}",
+                    f"is not an array of shape {shape}: found {show(item)} at depth {depth}",
                     field=field,
                     where=where,
                 )
@@ -182,10 +171,10 @@ def _check_nested(value: Any, shape: tuple, field: str, where: str) -> None:
         )
     if bad is not _MISSING and shape == ():
         raise CheckpointError(
-            f"must be a number, got {type(bad).__name__} ({shown(bad)})", field=field, where=where
+            f"must be a number, got {type(bad).__name__} ({show(bad)})", field=field, where=where
         )
     if bad is not _MISSING:
-        what = "a string" if isinstance(bad, str) else shown(bad)
+        what = "a string" if isinstance(bad, str) else show(bad)
         raise CheckpointError(
             f"must hold real numbers, found {what} ({type(bad).__name__})", field=field, where=where
         )
@@ -207,7 +196,7 @@ def count(value: Any, field: str, *, minimum: int = 0, where: str = "") -> int:
     ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
     if not (ok and minimum <= value <= MAX_COUNT):
         raise CheckpointError(
-            f"must be an int in [{minimum}, 2**53], got {shown(value)}", field=field, where=where
+            f"must be an int in [{minimum}, 2**53], got {show(value)}", field=field, where=where
         )
     return int(value)
 
@@ -218,7 +207,7 @@ def check_keys(
     """`d` must be a dict with every key of `required`, others only from `optional`."""
     if not isinstance(d, dict):
         raise CheckpointError(
-            f"must be a dict, got {type(d).__name__} ({shown(d)})", field=field, where=where
+            f"must be a dict, got {type(d).__name__} ({show(d)})", field=field, where=where
         )
     missing = [k for k in required if k not in d]
     if missing:
@@ -227,7 +216,7 @@ def check_keys(
         )
     extra = [k for k in d if k not in required and k not in optional]
     if extra:
-        raise CheckpointError(f"has an unexpected key {shown(extra[0])}", field=field, where=where)
+        raise CheckpointError(f"has an unexpected key {show(extra[0])}", field=field, where=where)
     return d
 
 
@@ -251,7 +240,7 @@ def register_module(cls: type) -> type:
 def describe(spec: Any) -> str:
     """An architecture spec as a constructor call: `MLP(nin=2, nouts=[16, 1], ...)`."""
     if not isinstance(spec, dict):
-        return shown(spec)
+        return show(spec)
     config = spec.get("config")
     if isinstance(config, dict):
         if spec.get("class") == "Sequential" and isinstance(config.get("layers"), list):
@@ -287,7 +276,7 @@ def build(spec: dict, field: str = "architecture") -> Any:
     if cls is None:
         known = ", ".join(sorted(_REGISTRY))
         raise CheckpointError(
-            f"names the class {shown(name)}, which load_model does not know (known: {known}; "
+            f"names the class {name!r}, which load_model does not know (known: {known}; "
             "register your own with nn.register_module)",
             field=field,
         )
@@ -311,7 +300,7 @@ def _checked_spec(spec: Any, limit: int) -> dict:
     10**12 weights)."""
     if not (isinstance(spec, dict) and "class" in spec):
         raise CheckpointError(
-            f"must be a dict with a class and its config, got {shown(spec)}", field="architecture"
+            f"must be a dict with a class and its config, got {show(spec)}", field="architecture"
         )
     stack = [(spec, "architecture", 0)]
     while stack:
@@ -322,7 +311,7 @@ def _checked_spec(spec: Any, limit: int) -> dict:
             check_keys(item, field, ("class", "config"), ("modules",))
             if not isinstance(item["class"], str):
                 raise CheckpointError(
-                    f"class must be a str, got {shown(item['class'])}", field=field
+                    f"class must be a str, got {show(item['class'])}", field=field
                 )
             config, modules = item["config"], item.get("modules", {})
             if config is not None:
@@ -343,13 +332,13 @@ def _checked_spec(spec: Any, limit: int) -> dict:
         elif isinstance(item, int):
             if abs(item) > limit:
                 raise CheckpointError(
-                    f"is {shown(item)}, more than the file's {limit} numbers allow", field=field
+                    f"is {show(item)}, more than the file's {limit} numbers allow", field=field
                 )
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise CheckpointError(f"is not finite ({item!r})", field=field)
         else:
-            raise CheckpointError(f"must be JSON data, got {shown(item)}", field=field)
+            raise CheckpointError(f"must be JSON data, got {show(item)}", field=field)
     return spec
 
 
@@ -516,11 +505,11 @@ def _npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
 def _check_content(content: dict, arrays: dict[str, np.ndarray]) -> None:
     """Everything a checkpoint must be on its own; converts layout and values in place."""
     if content.get("format") != FORMAT:
-        raise CheckpointError(f"is not a {FORMAT} (format {shown(content.get('format'))})")
+        raise CheckpointError(f"is not a {FORMAT} (format {show(content.get('format'))})")
     version = content.get("version")
     if not (isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= VERSION):
         raise CheckpointError(
-            f"has version {shown(version)}, this library reads versions 1 to {VERSION}",
+            f"has version {show(version)}, this library reads versions 1 to {VERSION}",
             field="version",
         )
     if version == 1:  # before architecture, layout and buffers were recorded
@@ -535,7 +524,7 @@ def _check_content(content: dict, arrays: dict[str, np.ndarray]) -> None:
         required = ("format", "version", "model", "architecture", "layout", "parameters", "buffers")
         check_keys(content, "the checkpoint", required, ("optimizer", "extra"))
     if not isinstance(content["model"], str):
-        raise CheckpointError(f"must be a class name, got {shown(content['model'])}", field="model")
+        raise CheckpointError(f"must be a class name, got {show(content['model'])}", field="model")
     for key in ("parameters", "buffers"):
         section = content[key]
         if not isinstance(section, dict):
@@ -586,11 +575,11 @@ def _checked_layout(layout: Any, names: list[str]) -> dict[str, tuple[np.dtype, 
         check_keys(entry, field, ("dtype", "shape"))
         if entry["dtype"] not in FLOAT_DTYPES:
             raise CheckpointError(
-                f"dtype must be one of {FLOAT_DTYPES}, got {shown(entry['dtype'])}", field=field
+                f"dtype must be one of {FLOAT_DTYPES}, got {show(entry['dtype'])}", field=field
             )
         shape = entry["shape"]
         if not (isinstance(shape, list) and len(shape) <= MAX_NDIM):
-            raise CheckpointError(f"shape must be a list of sizes, got {shown(shape)}", field=field)
+            raise CheckpointError(f"shape must be a list of sizes, got {show(shape)}", field=field)
         dims = tuple(count(d, f"{field}.shape") for d in shape)
         out[name] = (np.dtype(entry["dtype"]), dims)
     return out

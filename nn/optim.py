@@ -28,7 +28,8 @@ import numpy as np
 
 from autograd import Value, zero_grad
 
-from .checkpoint import CheckpointError, check_keys, count, is_real, real_array, shown
+from .checkpoint import CheckpointError, check_keys, count, is_real, real_array
+from .checks import show
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -128,7 +129,7 @@ class Optimizer(abc.ABC):
         check_keys(state, "the state", ("optimizer", "hyperparameters", "state"), where=where)
         if state["optimizer"] != name:
             raise CheckpointError(
-                f"is for {shown(state['optimizer'])}, not {name!r}", field="the state", where=where
+                f"is for {show(state['optimizer'])}, not {name!r}", field="the state", where=where
             )
         names = self.hyperparameter_names
         check_keys(state["hyperparameters"], "hyperparameters", names, where=where)
@@ -212,7 +213,7 @@ class SGD(Optimizer):
         out["momentum"] = _number(hp["momentum"], "momentum", fail)
         out["weight_decay"] = _number(hp["weight_decay"], "weight_decay", fail)
         if not isinstance(hp["nesterov"], bool):
-            raise fail("nesterov", f"must be True or False, got {shown(hp['nesterov'])}")
+            raise fail("nesterov", f"must be True or False, got {show(hp['nesterov'])}")
         if hp["nesterov"] and out["momentum"] == 0.0:
             raise fail(
                 "nesterov", "must be False without momentum (nesterov=True needs momentum > 0)"
@@ -266,9 +267,9 @@ class Adam(Optimizer):
             and all(is_real(b) and 0.0 <= b < 1.0 for b in betas)
         ):
             shown_betas = (
-                f"({', '.join(map(shown, betas))})"
+                f"({', '.join(map(show, betas))})"
                 if isinstance(betas, (tuple, list))
-                else shown(betas)
+                else show(betas)
             )
             raise fail("betas", f"must be two numbers in [0, 1), got {shown_betas}")
         out["betas"] = (float(betas[0]), float(betas[1]))
@@ -306,7 +307,7 @@ def _number(x, name: str, fail: Fail, *, positive: bool = False) -> float:
     except OverflowError:
         number = math.inf
     if not (math.isfinite(number) and (number > 0.0 if positive else number >= 0.0)):
-        raise fail(name, f"must be a finite number {bound}, got {shown(x)}")
+        raise fail(name, f"must be a finite number {bound}, got {show(x)}")
     return number
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import abc
 
-from .checkpoint import CheckpointError, check_keys, count, shown
+from .checkpoint import CheckpointError, check_keys, count
+from .checks import show
 from .optim import Fail, _number
 
 __all__ = ["LinearDecay", "Schedule", "StepDecay"]
@@ -94,7 +95,7 @@ class Schedule(abc.ABC):
         check_keys(state, "the state", keys, where=where)
         if state["schedule"] != name:
             raise CheckpointError(
-                f"is for {shown(state['schedule'])}, not {name!r}", field="the state", where=where
+                f"is for {show(state['schedule'])}, not {name!r}", field="the state", where=where
             )
 
         def fail_top(argument: str, problem: str) -> Exception:

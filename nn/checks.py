@@ -103,7 +103,11 @@ def show(value: object) -> str:
     """A value for an error message: its repr (cut at 60 characters), with the type when the repr
     alone could mislead (`'3'` is a str, `array([1.])` an ndarray); an int too long to print
     (Python refuses str() past 4,300 digits) by its size."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) > 10**30:
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and abs(int(value)) > 10**30
+    ):
         return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, np.ndarray) and value.ndim:
         return f"an array of shape {value.shape} ({value.dtype})"

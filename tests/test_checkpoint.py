@@ -429,3 +429,11 @@ def test_a_registered_module_may_take_a_dict_argument(tmp_path):
         assert rebuilt.rows[1].data.tolist() == [1.0, 2.0, 3.0]
     finally:
         nn.checkpoint._REGISTRY.pop("Table")
+
+
+def test_error_messages_show_huge_ints_by_size_and_checks_do_not_overflow():
+    from nn.checks import check_real, show
+
+    assert show(10**5000) == "an integer of about 5001 digits"  # str() would refuse it
+    with pytest.raises(ValueError, match="fit: lr must be a finite number >= 0, got an integer"):
+        check_real("fit", "lr", 10**400)

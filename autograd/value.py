@@ -463,9 +463,11 @@ def power_op(c: float) -> Primitive:
 
 
 def zero_grad(values) -> None:
-    """Set `.grad` of every Value in `values` back to 0.0 (before the next backward pass)."""
+    """Reset `.grad` of every node in `values` before the next backward pass, as each starts: a
+    Value's back to 0.0, a Tensor's to None (no gradient yet, which optimizers skip). The one
+    rule `nn`'s `Module.zero_grad` and `Optimizer.zero_grad` use too."""
     for v in values:
-        v.grad = 0.0
+        v.grad = 0.0 if isinstance(v, Value) else None
 
 
 @functools.cache

@@ -23,6 +23,7 @@ from autograd.expression import parse_expression, variables
 from autograd.steps_page import save_steps
 
 from . import losses
+from .checkpoint import write_atomically
 from .data import standardize
 from .datasets import make_circles, make_ellipse, make_moons, make_spirals
 from .layers import MLP
@@ -121,7 +122,7 @@ def demo(args: argparse.Namespace) -> int:
         extra={"dataset": args.dataset, "accuracy": final, "epochs": args.epochs},
     )
     written.append(out / "model.json")
-    (out / "history.json").write_text(json.dumps(history, indent=1))
+    write_atomically(out / "history.json", json.dumps(history, indent=1))
     written.append(out / "history.json")
     print("Wrote (the graph: one sample's loss before training, gradients filled in):")
     for path in written:

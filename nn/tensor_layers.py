@@ -19,6 +19,7 @@ import numpy as np
 from autograd import Tensor
 
 from .activations import activate, check_activation, torch_layer
+from .checkpoint import architecture, build
 from .checks import check_count, make_rng, show
 from .layers import _check_init, _error_name, init_bound
 from .module import Module
@@ -81,6 +82,10 @@ class Linear(Module):
         bias = None if self.b is None else self.b.data
         return _linear(torch, self.W.data.T, bias, dtype)
 
+    def get_config(self) -> dict:
+        nin, nout = self.W.shape
+        return {"nin": nin, "nout": nout, "bias": self.b is not None, "dtype": str(self.W.dtype)}
+
     def __repr__(self) -> str:
         return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, dtype={self.W.dtype})"
 
@@ -96,6 +101,9 @@ class Activation(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch_layer(torch, self.name)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -120,6 +128,16 @@ class Sequential(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def get_config(self) -> dict:
+        return {"layers": [architecture(m) for m in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise ValueError(f"Sequential: layers must be a list, got {type(layers).__name__}")
+        return cls(*[build(s, f"architecture.config.layers.{i}") for i, s in enumerate(layers)])
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"

@@ -8,7 +8,6 @@
 8.0
 """
 
-from .backward import topological_order
 from .compile import Compiled, TraceError, trace
 from .custom import define_op, primitive
 from .explain import Derivation, explain
@@ -26,6 +25,7 @@ from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
 from .value import DomainError, Primitive, Value, sum_values, zero_grad
+from .walk import on_path, topological_order
 
 __all__ = [
     "Compiled",
@@ -54,6 +54,7 @@ __all__ = [
     "jacobian",
     "no_grad",
     "numerical_grad",
+    "on_path",
     "primitive",
     "save_graph",
     "sum_values",

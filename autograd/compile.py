@@ -38,8 +38,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import value as _value
-from .backward import topological_order
 from .value import Value
+from .walk import topological_order
 
 
 class TraceError(ValueError):

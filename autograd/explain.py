@@ -37,9 +37,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from .backward import topological_order
 from .functional import grad
 from .value import Value
+from .walk import on_path, topological_order
 
 __all__ = ["Derivation", "explain"]
 
@@ -109,10 +109,7 @@ class _Graph:
     def __init__(self, root: Value, wrt: Value):
         self.root, self.wrt = root, wrt
         order = topological_order(root)
-        self.on_path = {wrt}
-        for node in order:  # parents first
-            if any(p in self.on_path for p in node.parents):
-                self.on_path.add(node)
+        self.on_path = on_path(order, wrt)
         self.depends = root in self.on_path
         # the nodes strictly between wrt and root (root included), parents first
         self.nodes = [n for n in order if n in self.on_path and n is not wrt]

@@ -24,8 +24,9 @@ import math
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
+
+from . import walk
 
 __all__ = ["DEFAULT_MAX_NODES", "GraphvizNotFoundError", "draw_graph", "save_graph"]
 
@@ -118,12 +119,12 @@ def draw_graph(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
-    nodes = _collect(roots)
+    nodes = walk.topological_order(roots, leaves=True)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
     kinds = _kinds(nodes, roots)
     owner = _owners(nodes)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
-    on_path = _paths_to(nodes, highlight) if highlight is not None else set()
+    on_path = walk.on_path(nodes, highlight) if highlight is not None else set()
     checks = _check_ops(nodes) if check else {}
     if highlight is not None and highlight not in ids:
         raise ValueError("draw_graph: highlight must be a node of the graph of root")
@@ -323,32 +324,6 @@ def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) 
 # ------------------------------------------------------------------------------ graph structure
 
 
-def _collect(roots: Iterable) -> list:
-    """Every node the roots depend on, leaves included, each after all of its parents.
-
-    Iterative depth-first search (a stack of node + iterator over its parents), in argument order,
-    so the result is deterministic and a chain of any depth works at the default recursion limit.
-    """
-    order = []
-    seen = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
 def _kinds(nodes: list, roots: list) -> dict:
     """parameter / input / constant for leaves (by label), output / intermediate otherwise."""
     outputs = set(roots)
@@ -391,15 +366,6 @@ def _owners(nodes: list) -> dict:
             owner[member] = path
             stack.extend(member.parents)
     return owner
-
-
-def _paths_to(nodes: list, target) -> set:
-    """The nodes on some path from a root down to `target`: those that depend on it."""
-    on_path = {target}
-    for node in nodes:  # parents come first
-        if node.parents and any(p in on_path for p in node.parents):
-            on_path.add(node)
-    return on_path
 
 
 # ------------------------------------------------------------------------------ folding modules

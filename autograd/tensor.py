@@ -25,7 +25,7 @@ import numbers
 import numpy as np
 
 from . import mode
-from .backward import topological_order
+from .backward import backward as _backward
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -49,6 +49,16 @@ class TensorOp(str):
         self.broadcasts = broadcasts
         self.saves = saves
         return self
+
+    def vjp(self, g, out, inputs, node) -> list:
+        """The gradient for each input given the output's gradient `g`, None for an input that
+        requires none. `out` and `inputs` are arrays (first order) or the Tensors themselves
+        (`create_graph`): the rules are written to run on both."""
+        args = node.args
+        return [
+            vjp(g, out, *inputs, *args) if p.requires_grad else None
+            for vjp, p in zip(self.vjps, node.parents)
+        ]
 
 
 LEAF = ""  # the op of a leaf, as for Value
@@ -97,8 +107,29 @@ def _cross_entropy(z, picked):
     return loss, e
 
 
+# The rules below run on arrays (the first-order pass) and on Tensors (the differentiable pass of
+# `create_graph=True`): they use operators, methods both types have, and these few helpers.
+
+
+def _array(x):
+    """The data of a Tensor, an array as is: for masks and counts, which are constants."""
+    return x.data if x.__class__ is Tensor else x
+
+
+def _exp(x):
+    return x.exp() if x.__class__ is Tensor else np.exp(x)
+
+
+def _log(x):
+    return x.log() if x.__class__ is Tensor else np.log(x)
+
+
 def _expand(g, shape, axes, keepdims):
     """The gradient of a reduction, broadcast back to the input's shape (a read-only view)."""
+    if g.__class__ is Tensor:
+        if axes is not None and not keepdims:
+            g = g.reshape(np.expand_dims(g.data, axes).shape)
+        return g if g.shape == shape else _apply(EXPAND, (g,), shape)
     if axes is not None and not keepdims:
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
@@ -106,6 +137,7 @@ def _expand(g, shape, axes, keepdims):
 
 def _max_vjp(g, out, a, axes, keepdims):
     # The gradient goes to the entries equal to the max; ties share it equally (as torch.amax).
+    a, out = _array(a), _array(out)
     mask = a == _expand(out, a.shape, axes, keepdims)
     count = mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
     return mask * (_expand(g, a.shape, axes, keepdims) / count)
@@ -113,17 +145,22 @@ def _max_vjp(g, out, a, axes, keepdims):
 
 def _pow_exponent_vjp(g, out, a, b):
     # d a^b / db = a^b ln a; taken as 0 where a = 0 (PyTorch's convention), nan where a < 0.
-    return g * out * np.log(np.where(a == 0, 1, a))
+    # a + (a == 0) is a with its zeros replaced by ones, exactly.
+    return g * out * _log(a + (_array(a) == 0))
 
 
 def _swap(x):
+    if x.__class__ is Tensor:
+        axes = list(range(x.ndim))
+        axes[-2:] = axes[-1], axes[-2]
+        return x.transpose(axes)
     return x.swapaxes(-1, -2)
 
 
 def _matmul_vjp_a(g, out, a, b):
     # out = a @ b: d/da = g @ b^T. 1-D operands are matrices with their extra axis squeezed away.
     if b.ndim == 1:
-        return np.multiply.outer(g, b) if a.ndim > 1 else g * b
+        return g[..., None] * b if a.ndim > 1 else g * b
     if a.ndim == 1:
         return (b @ g[..., None])[..., 0]
     return g @ _swap(b)
@@ -138,13 +175,30 @@ def _matmul_vjp_b(g, out, a, b):
     return _swap(a) @ g
 
 
-def _getitem_vjp(g, out, a, index):
-    grad = np.zeros_like(a)
+def _scatter(g, shape, index):
+    """An array of zeros of `shape` with `g` added at `index`: the adjoint of `a[index]`."""
+    grad = np.zeros(shape, g.dtype)
     if _is_basic(index):
         grad[index] = g  # ints and slices select each entry at most once
     else:
         np.add.at(grad, index, g)  # an index array may repeat an entry: gradients add up
     return grad
+
+
+def _getitem_vjp(g, out, a, index):
+    if g.__class__ is Tensor:
+        return _apply(SCATTER, (g,), a.shape, index)
+    return _scatter(g, a.shape, index)
+
+
+def _cross_entropy_vjp(g, out, z, picked, saved):
+    # (softmax(z) - onehot(target)) / batch: saved by the forward pass, or, differentiably,
+    # rebuilt from z.
+    if z.__class__ is not Tensor:
+        return g * saved
+    onehot = np.zeros(z.shape, z.dtype)
+    onehot.reshape(-1)[picked] = 1
+    return g * ((z.softmax(axis=1) - onehot) / len(z))
 
 
 def _is_basic(index) -> bool:
@@ -155,7 +209,11 @@ def _is_basic(index) -> bool:
 
 
 def _inverse(axes):
-    return None if axes is None else tuple(np.argsort(axes))
+    return None if axes is None else tuple(int(i) for i in np.argsort(axes))
+
+
+def _transpose(x, axes):
+    return _apply(TRANSPOSE, (x,), axes) if x.__class__ is Tensor else x.transpose(axes)
 
 
 # -------------------------------------------------------------------- the primitive table
@@ -203,7 +261,7 @@ EXP = TensorOp("exp", np.exp, lambda g, y, a: g * y)  # d e^a/da = e^a
 LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
 TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
 SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
-RELU = TensorOp("relu", _relu, lambda g, y, a: g * (a > 0))  # d relu/da = 1 if a > 0 else 0
+RELU = TensorOp("relu", _relu, lambda g, y, a: g * (_array(a) > 0))  # d relu/da = 1 if a > 0 else 0
 
 # Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
 SUM = TensorOp(
@@ -226,9 +284,18 @@ RESHAPE = TensorOp(
 TRANSPOSE = TensorOp(
     "transpose",
     lambda a, axes: a.transpose(axes),
-    lambda g, y, a, axes: g.transpose(_inverse(axes)),
+    lambda g, y, a, axes: _transpose(g, _inverse(axes)),
 )
 GETITEM = TensorOp("getitem", lambda a, index: a[index], _getitem_vjp)
+
+# The adjoints of the two above, which the differentiable backward pass records: broadcasting to
+# `shape` (d/da sums back) and scattering into zeros (d/dg picks the entries again).
+EXPAND = TensorOp(
+    "expand",
+    lambda a, shape: np.broadcast_to(a, shape),
+    lambda g, y, a, shape: g,  # the engine sums g back to a's shape
+)
+SCATTER = TensorOp("scatter", _scatter, lambda g, y, a, shape, index: g[index])
 
 # Linear algebra. Batch axes broadcast like elementwise ones (and are summed back the same way).
 MATMUL = TensorOp(
@@ -248,12 +315,12 @@ SOFTMAX = TensorOp(
 LOG_SOFTMAX = TensorOp(
     "log_softmax",
     _log_softmax,
-    lambda g, y, a, axis: g - np.exp(y) * g.sum(axis=axis, keepdims=True),  # g - softmax * sum g
+    lambda g, y, a, axis: g - _exp(y) * g.sum(axis=axis, keepdims=True),  # g - softmax * sum g
 )
 CROSS_ENTROPY = TensorOp(
     "cross_entropy",
     _cross_entropy,
-    lambda g, y, z, picked, saved: g * saved,  # (softmax(z) - onehot) / batch, from forward
+    _cross_entropy_vjp,
     saves=True,
 )
 
@@ -517,11 +584,18 @@ class Tensor:
         return (d * d).mean()
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None) -> None:
+    def backward(self, gradient=None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node this tensor depends on.
 
         `gradient` defaults to 1 for a one-element tensor (a loss). Gradients accumulate across
-        calls, as in PyTorch: call `zero_grad()` between steps.
+        calls, as in PyTorch: call `zero_grad()` between steps. With `create_graph=True` each
+        `.grad` becomes a Tensor that can be differentiated again (second derivatives).
+
+        >>> x = Tensor([1.0, 2.0])
+        >>> (x * x * x).sum().backward(create_graph=True)     # grad = 3x^2
+        >>> x.grad.sum().backward()                            # adds d(sum 3x^2)/dx = 6x
+        >>> x.grad.data
+        array([ 9., 24.])
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -544,7 +618,7 @@ class Tensor:
                     f"backward: gradient shape {seed.shape} does not match tensor shape "
                     f"{self.data.shape}"
                 )
-        _backward(self, seed)
+        _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`grad` back to None)."""
@@ -701,65 +775,3 @@ def _targets(shape: tuple, targets) -> np.ndarray:
         bad = t[(t < 0) | (t >= shape[1])][0]
         raise ValueError(f"cross_entropy: target {bad} is out of range for {shape[1]} classes")
     return np.arange(0, t.size * shape[1], shape[1]) + t  # positions in logits.flat
-
-
-# -------------------------------------------------------------------- the backward pass
-
-
-def _backward(root: Tensor, seed: np.ndarray) -> None:
-    """The one generic loop: each node's VJPs, in reverse topological order, into its parents."""
-    order = topological_order(root)
-    if not order:  # root is a leaf
-        root.grad = seed if root.grad is None else root.grad + seed
-        return
-    # `.grad` of interior nodes is this pass's working accumulator: what earlier passes left there
-    # is set aside and added back at the end, so it cannot leak into this pass.
-    earlier = [(node, node.grad) for node in order if node.grad is not None]
-    for node, _ in earlier:
-        node.grad = None
-    root.grad = seed
-    anomaly = mode.anomaly_enabled
-    for node in reversed(order):
-        g = node.grad
-        if g is None:
-            continue
-        parents = node.parents
-        inputs = (g, node.data, *[p.data for p in parents], *node.args)
-        for i, vjp in enumerate(node.op.vjps):
-            p = parents[i]
-            if not p.requires_grad:
-                continue  # constants and data: their VJP is never computed
-            d = vjp(*inputs)
-            shape = p.data.shape
-            if d.shape != shape:
-                d = _unbroadcast(d, shape)
-            if anomaly and not np.isfinite(d).all():
-                raise FloatingPointError(
-                    f"{node.op}: gradient for input {i} (shape {shape}) has NaN/inf values"
-                )
-            if p.grad is None:
-                # Leaf grads are what users read and update in place: give each its own writable
-                # array (a rule may return `g` itself or a view, shared with other nodes).
-                if not p.parents and (
-                    d is g
-                    or d.__class__ is not _ndarray
-                    or d.base is not None
-                    or d.dtype != p.data.dtype
-                ):
-                    d = np.array(d, dtype=p.data.dtype)
-                p.grad = d
-            else:
-                p.grad = p.grad + d  # never in place: `p.grad` may be shared with another node
-    for node, grad in earlier:
-        node.grad = grad + node.grad
-
-
-def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum `grad` over the axes broadcasting added or stretched, so it has `shape` again."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = _add_reduce(grad, axis=axes)
-    return grad.reshape(shape) if grad.shape != shape else grad

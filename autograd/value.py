@@ -46,6 +46,16 @@ class Primitive(str):
         self.derivatives = derivatives
         return self
 
+    def vjp(self, g, out, inputs, node) -> list:
+        """The gradient for each input, given the output's gradient `g` (the chain rule's step).
+
+        `out` and `inputs` are floats (first order) or the nodes themselves (`create_graph`).
+        A constant 1.0 (the `+` rule) passes `g` on unchanged: no product node to record.
+        """
+        rule = self.derivatives
+        derivs = rule if rule.__class__ is tuple else rule(out, *inputs)
+        return [g if d.__class__ is float and d == 1.0 else g * d for d in derivs]
+
 
 LEAF = Primitive("", ())
 

@@ -22,12 +22,14 @@ from .gradcheck import (
 )
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import detect_anomaly, is_grad_enabled, no_grad
+from .ops import REGISTRY, Op
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
-from .value import DomainError, Primitive, Value, sum_values, zero_grad
+from .value import DomainError, Primitive, Value, affine, sum_values, zero_grad
 from .walk import on_path, topological_order
 
 __all__ = [
+    "REGISTRY",
     "Compiled",
     "Derivation",
     "DomainError",
@@ -35,10 +37,12 @@ __all__ = [
     "GradcheckReport",
     "GradientMismatch",
     "GraphvizNotFoundError",
+    "Op",
     "Primitive",
     "Tensor",
     "TraceError",
     "Value",
+    "affine",
     "assert_grads_close",
     "check_local_derivatives",
     "compare_with_torch",

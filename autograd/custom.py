@@ -29,12 +29,14 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 from collections.abc import Callable
 
 import numpy as np
 
-from .value import Primitive, Value, _node
+from .ops.core import REGISTRY, Op
+from .value import Value, _node
 
 _REAL = (numbers.Real, np.bool_)
 
@@ -48,7 +50,8 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
     the op and the value, outside its domain); `derivatives(out, *inputs)` gives the local
     derivatives (see the module docstring), or is a tuple of constants. The returned function
     takes numbers or Values; with no Value among its arguments it just returns `forward`'s float.
-    Its `.op` is the Primitive (with `.forward` attached, which `draw_graph(check=True)` uses).
+    Its `.op` is the registry entry (`autograd.ops.REGISTRY["custom:" + name]`): its `scalar` is
+    `forward`, which `draw_graph(check=True)` and `trace` use.
 
     >>> from autograd import Value
     >>> hypot = define_op(
@@ -75,8 +78,9 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
             f"define_op({name!r}): derivatives must be a function (out, *inputs) -> tuple or a "
             f"tuple of constants, got {derivatives!r}"
         )
-    op = Primitive(name, rule)
-    op.forward = forward
+    arity = len(rule) if rule.__class__ is tuple else _arity(forward)
+    op = Op(name, arity, scalar=forward, derivatives=rule, key=f"custom:{name}", custom=True)
+    REGISTRY[op.key] = op  # a later define_op of the same name replaces it
 
     def apply(*args):
         if not any(isinstance(a, Value) for a in args):
@@ -122,6 +126,17 @@ def _checked(name: str, rule: Callable) -> Callable:
 
     derivatives.__name__ = f"{name}_derivatives"
     return derivatives
+
+
+def _arity(forward: Callable) -> int | None:
+    """How many inputs `forward` takes (None when it takes any number)."""
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: math.sin
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.default is p.empty and p.kind is not p.KEYWORD_ONLY for p in parameters)
 
 
 def _number(name: str, x, what: str = "got") -> float:

@@ -1,11 +1,10 @@
-"""The numpy-backed `Tensor`: the engine's idea on arrays, with vector-Jacobian rules.
+"""The numpy-backed `Tensor`: the engine's idea on arrays. Its operators dispatch to the registry.
 
-Each primitive is one entry of the table below: a `TensorOp` holding its name, its forward function
-on arrays and one vector-Jacobian rule (VJP) per input. A rule `vjp(g, out, *inputs, *args)` turns
-the gradient `g` of the output into the gradient of one input; `args` are the op's non-tensor
-arguments (an axis, a shape, an index). Elementwise ops broadcast like numpy and their rules are
-written at the output's shape: the one generic backward loop sums each gradient back to its input's
-shape, so no rule has to know about broadcasting.
+Every op is one entry of `autograd.ops`, shared with `Value` where it makes sense: its forward on
+arrays, its derivative rule (an elementwise op's local derivative, or a structural op's VJP),
+formula and replay. A node's op parameters that vary per call (an axis, a shape, an index) sit in
+its `.args`, named by the entry's `params`. Elementwise ops broadcast like numpy; the engine
+(`backward.py`) sums each gradient back to its input's shape, so no rule knows about broadcasting.
 
 A node holds its data, grad, op, parents and args (`__slots__`, no closures): dropping the last
 reference to a graph frees it by reference counting alone.
@@ -26,303 +25,38 @@ import numpy as np
 
 from . import mode
 from .backward import backward as _backward
+from .ops.core import Op
+from .ops.elementwise import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SUB,
+    TANH,
+)
+from .ops.linalg import MATMUL
+from .ops.nn import CROSS_ENTROPY, LOG_SOFTMAX, SOFTMAX
+from .ops.reduce import MAX, SUM
+from .ops.shape import GETITEM, RESHAPE, TRANSPOSE
+
+__all__ = ["Tensor", "TensorOp", "cross_entropy", "mse"]
 
 _new = object.__new__
 _ndarray = np.ndarray
-_add_reduce = np.add.reduce
 _REAL = (numbers.Real, np.bool_, np.ndarray)  # what `t + x` accepts besides a Tensor
 
-
-class TensorOp(str):
-    """A tensor primitive: its name (what `Tensor.op` shows and compares equal to), its forward
-    function `forward(*arrays, *args)` and one VJP `(g, out, *arrays, *args) -> gradient` per input.
-
-    `broadcasts` marks ops whose inputs broadcast (only used to word shape errors). A forward
-    declared with `saves=True` returns `(out, saved)`: `saved` (an intermediate its VJP reuses)
-    becomes the node's last arg.
-    """
-
-    def __new__(cls, name: str, forward, *vjps, broadcasts: bool = False, saves: bool = False):
-        self = super().__new__(cls, name)
-        self.forward = forward
-        self.vjps = vjps
-        self.broadcasts = broadcasts
-        self.saves = saves
-        return self
-
-    def vjp(self, g, out, inputs, node) -> list:
-        """The gradient for each input given the output's gradient `g`, None for an input that
-        requires none. `out` and `inputs` are arrays (first order) or the Tensors themselves
-        (`create_graph`): the rules are written to run on both."""
-        args = node.args
-        return [
-            vjp(g, out, *inputs, *args) if p.requires_grad else None
-            for vjp, p in zip(self.vjps, node.parents)
-        ]
-
-
+TensorOp = Op  # the old name of a tensor op entry
 LEAF = ""  # the op of a leaf, as for Value
-
-
-# -------------------------------------------------------------------- helpers of the rules
-
-
-def _sigmoid(a):
-    # exp only ever sees -|a| <= 0, so nothing overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1, e) / (1 + e)
-
-
-def _relu(a):
-    # Against an array of zeros: numpy's maximum has a fast loop for two arrays, not for a scalar.
-    return np.maximum(a, np.zeros_like(a))
-
-
-def _softmax(a, axis):
-    # Shifting by the max leaves softmax unchanged and keeps every exp in (0, 1].
-    e = np.exp(a - a.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
-def _log_softmax(a, axis):
-    # log softmax(a) = a - logsumexp(a), with logsumexp(a) = m + log sum exp(a - m), m = max a.
-    shifted = a - a.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def _cross_entropy(z, picked):
-    # Mean over the batch of -log softmax(z)[target] = logsumexp(z) - z[target], with the stable
-    # logsumexp(z) = m + log sum e^(z - m), m = max z. `picked` indexes z.flat at the targets.
-    # Per example, log sum e^(z - m) and m - z[target] are both >= 0: their sum never cancels.
-    # The gradient, (softmax(z) - onehot(target)) / batch, costs little more here than the loss
-    # alone, so it is saved for the VJP.
-    n = len(z)
-    m = z.max(axis=1, keepdims=True)
-    e = np.exp(z - m)
-    total = e.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) + (m[:, 0] - z.take(picked))).sum() / n
-    e /= total * n
-    e.reshape(-1)[picked] -= 1 / n
-    return loss, e
-
-
-# The rules below run on arrays (the first-order pass) and on Tensors (the differentiable pass of
-# `create_graph=True`): they use operators, methods both types have, and these few helpers.
-
-
-def _array(x):
-    """The data of a Tensor, an array as is: for masks and counts, which are constants."""
-    return x.data if x.__class__ is Tensor else x
-
-
-def _exp(x):
-    return x.exp() if x.__class__ is Tensor else np.exp(x)
-
-
-def _log(x):
-    return x.log() if x.__class__ is Tensor else np.log(x)
-
-
-def _expand(g, shape, axes, keepdims):
-    """The gradient of a reduction, broadcast back to the input's shape (a read-only view)."""
-    if g.__class__ is Tensor:
-        if axes is not None and not keepdims:
-            g = g.reshape(np.expand_dims(g.data, axes).shape)
-        return g if g.shape == shape else _apply(EXPAND, (g,), shape)
-    if axes is not None and not keepdims:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
-
-
-def _max_vjp(g, out, a, axes, keepdims):
-    # The gradient goes to the entries equal to the max; ties share it equally (as torch.amax).
-    a, out = _array(a), _array(out)
-    mask = a == _expand(out, a.shape, axes, keepdims)
-    count = mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
-    return mask * (_expand(g, a.shape, axes, keepdims) / count)
-
-
-def _pow_exponent_vjp(g, out, a, b):
-    # d a^b / db = a^b ln a; taken as 0 where a = 0 (PyTorch's convention), nan where a < 0.
-    # a + (a == 0) is a with its zeros replaced by ones, exactly.
-    return g * out * _log(a + (_array(a) == 0))
-
-
-def _swap(x):
-    if x.__class__ is Tensor:
-        axes = list(range(x.ndim))
-        axes[-2:] = axes[-1], axes[-2]
-        return x.transpose(axes)
-    return x.swapaxes(-1, -2)
-
-
-def _matmul_vjp_a(g, out, a, b):
-    # out = a @ b: d/da = g @ b^T. 1-D operands are matrices with their extra axis squeezed away.
-    if b.ndim == 1:
-        return g[..., None] * b if a.ndim > 1 else g * b
-    if a.ndim == 1:
-        return (b @ g[..., None])[..., 0]
-    return g @ _swap(b)
-
-
-def _matmul_vjp_b(g, out, a, b):
-    # out = a @ b: d/db = a^T @ g.
-    if a.ndim == 1:
-        return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
-    if b.ndim == 1:
-        return (_swap(a) @ g[..., None])[..., 0]
-    return _swap(a) @ g
-
-
-def _scatter(g, shape, index):
-    """An array of zeros of `shape` with `g` added at `index`: the adjoint of `a[index]`."""
-    grad = np.zeros(shape, g.dtype)
-    if _is_basic(index):
-        grad[index] = g  # ints and slices select each entry at most once
-    else:
-        np.add.at(grad, index, g)  # an index array may repeat an entry: gradients add up
-    return grad
-
-
-def _getitem_vjp(g, out, a, index):
-    if g.__class__ is Tensor:
-        return _apply(SCATTER, (g,), a.shape, index)
-    return _scatter(g, a.shape, index)
-
-
-def _cross_entropy_vjp(g, out, z, picked, saved):
-    # (softmax(z) - onehot(target)) / batch: saved by the forward pass, or, differentiably,
-    # rebuilt from z.
-    if z.__class__ is not Tensor:
-        return g * saved
-    onehot = np.zeros(z.shape, z.dtype)
-    onehot.reshape(-1)[picked] = 1
-    return g * ((z.softmax(axis=1) - onehot) / len(z))
-
-
-def _is_basic(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        p is None or p is Ellipsis or isinstance(p, (slice, numbers.Integral)) for p in parts
-    )
-
-
-def _inverse(axes):
-    return None if axes is None else tuple(int(i) for i in np.argsort(axes))
-
-
-def _transpose(x, axes):
-    return _apply(TRANSPOSE, (x,), axes) if x.__class__ is Tensor else x.transpose(axes)
-
-
-# -------------------------------------------------------------------- the primitive table
-
-# Elementwise arithmetic. Inputs broadcast; each rule is written at the output's shape.
-ADD = TensorOp(
-    "+",
-    np.add,
-    lambda g, y, a, b: g,  # d(a + b)/da = 1
-    lambda g, y, a, b: g,  # d(a + b)/db = 1
-    broadcasts=True,
-)
-SUB = TensorOp(
-    "-",
-    np.subtract,
-    lambda g, y, a, b: g,  # d(a - b)/da = 1
-    lambda g, y, a, b: -g,  # d(a - b)/db = -1
-    broadcasts=True,
-)
-MUL = TensorOp(
-    "*",
-    np.multiply,
-    lambda g, y, a, b: g * b,  # d(ab)/da = b
-    lambda g, y, a, b: g * a,  # d(ab)/db = a
-    broadcasts=True,
-)
-DIV = TensorOp(
-    "/",
-    np.divide,
-    lambda g, y, a, b: g / b,  # d(a/b)/da = 1/b
-    lambda g, y, a, b: -g * y / b,  # d(a/b)/db = -a/b^2 = -(a/b)/b
-    broadcasts=True,
-)
-POW = TensorOp(
-    "**",
-    np.power,
-    lambda g, y, a, b: g * b * a ** (b - 1),  # d a^b/da = b a^(b-1)
-    _pow_exponent_vjp,  # d a^b/db = a^b ln a
-    broadcasts=True,
-)
-NEG = TensorOp("neg", np.negative, lambda g, y, a: -g)
-
-# Elementwise functions.
-EXP = TensorOp("exp", np.exp, lambda g, y, a: g * y)  # d e^a/da = e^a
-LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
-TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
-SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
-RELU = TensorOp("relu", _relu, lambda g, y, a: g * (_array(a) > 0))  # d relu/da = 1 if a > 0 else 0
-
-# Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
-SUM = TensorOp(
-    "sum",
-    lambda a, axes, keepdims: a.sum(axis=axes, keepdims=keepdims),
-    lambda g, y, a, axes, keepdims: _expand(g, a.shape, axes, keepdims),  # copy g to each entry
-)
-MAX = TensorOp(
-    "max",
-    lambda a, axes, keepdims: a.max(axis=axes, keepdims=keepdims),
-    _max_vjp,  # g to the argmax entries
-)
-
-# Shape and indexing: the gradient is moved back to where each entry came from.
-RESHAPE = TensorOp(
-    "reshape",
-    lambda a, shape: a.reshape(shape),
-    lambda g, y, a, shape: g.reshape(a.shape),
-)
-TRANSPOSE = TensorOp(
-    "transpose",
-    lambda a, axes: a.transpose(axes),
-    lambda g, y, a, axes: _transpose(g, _inverse(axes)),
-)
-GETITEM = TensorOp("getitem", lambda a, index: a[index], _getitem_vjp)
-
-# The adjoints of the two above, which the differentiable backward pass records: broadcasting to
-# `shape` (d/da sums back) and scattering into zeros (d/dg picks the entries again).
-EXPAND = TensorOp(
-    "expand",
-    lambda a, shape: np.broadcast_to(a, shape),
-    lambda g, y, a, shape: g,  # the engine sums g back to a's shape
-)
-SCATTER = TensorOp("scatter", _scatter, lambda g, y, a, shape, index: g[index])
-
-# Linear algebra. Batch axes broadcast like elementwise ones (and are summed back the same way).
-MATMUL = TensorOp(
-    "matmul",
-    np.matmul,
-    _matmul_vjp_a,  # g @ b^T
-    _matmul_vjp_b,  # a^T @ g
-    broadcasts=True,
-)
-
-# Softmax family: primitives, not compositions, because only the fused forms are stable.
-SOFTMAX = TensorOp(
-    "softmax",
-    _softmax,
-    lambda g, y, a, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),  # J^T g = y (g - <g,y>)
-)
-LOG_SOFTMAX = TensorOp(
-    "log_softmax",
-    _log_softmax,
-    lambda g, y, a, axis: g - _exp(y) * g.sum(axis=axis, keepdims=True),  # g - softmax * sum g
-)
-CROSS_ENTROPY = TensorOp(
-    "cross_entropy",
-    _cross_entropy,
-    _cross_entropy_vjp,
-    saves=True,
-)
 
 
 # -------------------------------------------------------------------- the Tensor
@@ -494,6 +228,8 @@ class Tensor:
         return _apply(DIV, (_lift(other, self, "/"), self))
 
     def __pow__(self, exponent) -> Tensor:
+        if isinstance(exponent, (float, int)) and not isinstance(exponent, bool):
+            return _apply(POWC.bind(float(exponent)), (self,))  # x ** c: c is a parameter
         return _apply(POW, (self, _lift(exponent, self, "**")))
 
     def __rpow__(self, base) -> Tensor:
@@ -518,6 +254,21 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return _apply(RELU, (self,))
+
+    def abs(self) -> Tensor:
+        return _apply(ABS, (self,))
+
+    __abs__ = abs
+
+    def softplus(self) -> Tensor:
+        """ln(1 + e^x), stable for any finite x."""
+        return _apply(SOFTPLUS, (self,))
+
+    def sin(self) -> Tensor:
+        return _apply(SIN, (self,))
+
+    def cos(self) -> Tensor:
+        return _apply(COS, (self,))
 
     def sqrt(self) -> Tensor:  # sqrt x = x^0.5
         return self**0.5
@@ -654,13 +405,13 @@ def _leaf(array: np.ndarray, requires_grad: bool, label: str = "") -> Tensor:
     return t
 
 
-def _apply(op: TensorOp, inputs: tuple, *args) -> Tensor:
+def _apply(op: Op, inputs: tuple, *args) -> Tensor:
     """Run a primitive forward and make its output node; every op goes through here.
 
     The graph is recorded only when grad mode is on and some input requires grad.
     """
     try:
-        out = op.forward(*[t.data for t in inputs], *args)
+        out = op.array(*[t.data for t in inputs], *op.args, *args)
     except (ValueError, IndexError) as exc:
         raise _shape_error(op, inputs, exc) from None
     if op.saves:
@@ -713,7 +464,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     return _apply(MATMUL, (a, b))
 
 
-def _shape_error(op: TensorOp, inputs: tuple, exc: Exception) -> Exception:
+def _shape_error(op: Op, inputs: tuple, exc: Exception) -> Exception:
     shapes = " and ".join(str(t.data.shape) for t in inputs)
     if op.broadcasts and isinstance(exc, ValueError):
         return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
@@ -775,3 +526,6 @@ def _targets(shape: tuple, targets) -> np.ndarray:
         bad = t[(t < 0) | (t >= shape[1])][0]
         raise ValueError(f"cross_entropy: target {bad} is out of range for {shape[1]} classes")
     return np.arange(0, t.size * shape[1], shape[1]) + t  # positions in logits.flat
+
+
+Tensor._from_op = staticmethod(_apply)  # how the registry's rules build Tensor nodes

@@ -1,12 +1,10 @@
-"""The scalar node of the engine: `Value` and its primitive ops.
+"""The scalar node of the engine: `Value`. Its operators dispatch to the op registry.
 
-Each primitive is one entry: a `Primitive` holding its name and its local-derivative rule, declared
-right above the method that computes its forward value. A rule `derivatives(out, *inputs)` returns
-d out / d input for each input. It is written with plain arithmetic (and the generic `exp`, `log`,
-... below), so the same rule runs on floats (the fast first-order backward) and on Values (the
-differentiable backward of `create_graph=True`). Every other op is a one-line composition.
-(`-` and unary `-` are primitives, not `a + b * -1`: the commonest op of losses then costs one
-node rather than three, with bit-identical values and gradients.)
+Every op is one entry of `autograd.ops` (forward, local-derivative rule, formula, replay); a
+Value method computes the forward and records the entry as its node's `op`. The arithmetic
+primitives (`+ - *`, unary `-`) compute their float inline rather than through the entry's
+`scalar`: the same expression (the facet test checks it), without a call on the hot path. Every
+other op is a one-line composition.
 
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
 >>> c = a * b + a           # c = ab + a
@@ -17,7 +15,6 @@ node rather than three, with bit-identical values and gradients.)
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
@@ -25,39 +22,49 @@ import numpy as np
 
 from . import mode
 from .backward import backward as _backward
+from .ops.core import DomainError, Op, cos, exp, log, power, sigmoid, sin
+from .ops.elementwise import (
+    ABS,
+    ADD,
+    COS,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SUB,
+    TANH,
+    checked_power,
+)
+from .ops.reduce import ADD_N
+
+__all__ = [
+    "DomainError",
+    "Primitive",
+    "Value",
+    "affine",
+    "cos",
+    "exp",
+    "log",
+    "power",
+    "power_op",
+    "sigmoid",
+    "sin",
+    "sum_op",
+    "sum_values",
+    "zero_grad",
+]
 
 _REAL = (numbers.Real, np.bool_)  # numpy registers its scalar types as numbers.Real
 _new = object.__new__
 
-
-class DomainError(ValueError):
-    """An op was given an input outside its mathematical domain, e.g. `log(-2.0)`."""
-
-
-class Primitive(str):
-    """An op: its name (what `Value.op` shows and compares equal to) plus its derivative rule.
-
-    `derivatives` is a function `(out, *inputs) -> tuple` of local derivatives, one per input, or,
-    when they are constants, the tuple itself (no call needed in the backward loop).
-    """
-
-    def __new__(cls, name: str, derivatives):
-        self = super().__new__(cls, name)
-        self.derivatives = derivatives
-        return self
-
-    def vjp(self, g, out, inputs, node) -> list:
-        """The gradient for each input, given the output's gradient `g` (the chain rule's step).
-
-        `out` and `inputs` are floats (first order) or the nodes themselves (`create_graph`).
-        A constant 1.0 (the `+` rule) passes `g` on unchanged: no product node to record.
-        """
-        rule = self.derivatives
-        derivs = rule if rule.__class__ is tuple else rule(out, *inputs)
-        return [g if d.__class__ is float and d == 1.0 else g * d for d in derivs]
-
-
-LEAF = Primitive("", ())
+Primitive = Op  # the old name of a scalar op entry
+LEAF = Op("", 0, derivatives=())
 
 
 class Value:
@@ -124,26 +131,19 @@ class Value:
     # Power, a Value exponent: d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a.
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
-            return _node(_power(self.data, exponent.data), POW, (self, exponent))
+            return _node(checked_power(self.data, exponent.data), POW, (self, exponent))
         if not isinstance(exponent, _REAL):
             return NotImplemented
         c = float(exponent)
-        return _node(_power(self.data, c), power_op(c), (self,))
+        return _node(checked_power(self.data, c), POWC.bind(c), (self,))
 
     # exp: d e^x/dx = e^x, the output itself.
     def exp(self) -> Value:
-        try:
-            return _node(math.exp(self.data), EXP, (self,))
-        except OverflowError:
-            raise OverflowError(
-                f"exp: overflow, exp({self.data!r}) is too large for a float"
-            ) from None
+        return _node(EXP.scalar(self.data), EXP, (self,))
 
     # log: d ln x/dx = 1/x.
     def log(self) -> Value:
-        if self.data <= 0.0:
-            raise DomainError(f"log: input must be > 0, got {self.data!r}")
-        return _node(math.log(self.data), LOG, (self,))
+        return _node(LOG.scalar(self.data), LOG, (self,))
 
     # tanh: d tanh x/dx = 1 - tanh^2 x. math.tanh saturates cleanly to +-1, never overflows.
     def tanh(self) -> Value:
@@ -151,12 +151,11 @@ class Value:
 
     # sigmoid: d s/dx = s (1 - s). A primitive (not 1/(1+e^-x)) so it never overflows.
     def sigmoid(self) -> Value:
-        return _node(_sigmoid(self.data), SIGMOID, (self,))
+        return _node(SIGMOID.scalar(self.data), SIGMOID, (self,))
 
     # relu: d max(x, 0)/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch). NaN passes through.
     def relu(self) -> Value:
-        x = self.data
-        return _node(0.0 if x <= 0.0 else x, RELU, (self,))
+        return _node(RELU.scalar(self.data), RELU, (self,))
 
     # abs: d|x|/dx = sign x (0 at x = 0, as PyTorch).
     def abs(self) -> Value:
@@ -164,8 +163,7 @@ class Value:
 
     # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
     def softplus(self) -> Value:
-        x = self.data
-        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, (self,))
+        return _node(SOFTPLUS.scalar(self.data), SOFTPLUS, (self,))
 
     # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x.
     def sin(self) -> Value:
@@ -233,7 +231,7 @@ class Value:
         return Value(self.data, self.label)
 
 
-def _node(data: float, op: Primitive, parents: tuple) -> Value:
+def _node(data: float, op: Op, parents: tuple) -> Value:
     """Make the output of an op; every primitive goes through here (and `affine`, inlined)."""
     out = _new(Value)
     out.data = data
@@ -283,7 +281,7 @@ def _data(x, op: str) -> float:
     return x.data if isinstance(x, Value) else _number(x, op)
 
 
-def _check_finite(out: Value, op: Primitive, parents: tuple) -> None:
+def _check_finite(out: Value, op: Op, parents: tuple) -> None:
     inputs = ", ".join(repr(p.data) for p in parents)
     if not math.isfinite(out.data):
         raise FloatingPointError(f"{op}: produced {out.data!r} from inputs ({inputs})")
@@ -295,112 +293,20 @@ def _check_finite(out: Value, op: Primitive, parents: tuple) -> None:
         )
 
 
-def _power(a: float, b: float) -> float:
-    """a ** b with the domain errors named, never a complex number or a silent inf."""
-    if a == 0.0 and b < 0.0:
-        raise ZeroDivisionError(f"**: 0.0 cannot be raised to a negative power ({b!r})")
-    if a < 0.0 and not b.is_integer():
-        raise DomainError(f"**: negative base {a!r} to the non-integer power {b!r} is not real")
-    try:
-        return a**b
-    except OverflowError:
-        raise OverflowError(f"**: overflow, {a!r} ** {b!r} is too large for a float") from None
+def power_op(c: float) -> Op:
+    """The op x ** c for one constant exponent c (named like `**2`, with `.exponent` = c)."""
+    return POWC.bind(float(c))
 
 
-def _sigmoid(x: float) -> float:
-    # Two branches so exp only ever sees a non-positive argument: no overflow at any x.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-# -------------------------------------------------------------------- generic math for the rules
-# Each works on a float or a Value, so one derivative rule serves both backward passes.
-
-
-def exp(x):
-    """e^x of a float or a Value."""
-    return x.exp() if isinstance(x, Value) else math.exp(x)
-
-
-def log(x):
-    """ln x of a float or a Value."""
-    return x.log() if isinstance(x, Value) else math.log(x)
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x) of a float or a Value, stable for any finite x."""
-    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
-
-
-def sin(x):
-    """sin x of a float or a Value."""
-    return x.sin() if isinstance(x, Value) else math.sin(x)
-
-
-def cos(x):
-    """cos x of a float or a Value."""
-    return x.cos() if isinstance(x, Value) else math.cos(x)
-
-
-def power(x, p):
-    """x ** p of a float or a Value; for floats 0 ** negative is inf (an infinite slope)."""
-    if isinstance(x, Value) or x != 0.0 or p >= 0.0:
-        return x**p
-    return math.inf
-
-
-def _pow_derivatives(out, a, b):
-    return b * power(a, b - 1.0), _pow_exponent_derivative(out, a)
-
-
-def _pow_exponent_derivative(out, a):
-    # a^b ln a is real only for a > 0; elsewhere PyTorch's conventions: 0 at a = 0, nan below.
-    if a > 0.0:
-        return out * log(a)
-    return 0.0 if a >= 0.0 else math.nan
-
-
-def _sign(x) -> float:
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-
-# -------------------------------------------------------------------- the primitive table
-ADD = Primitive("+", (1.0, 1.0))
-SUB = Primitive("-", (1.0, -1.0))
-NEG = Primitive("neg", (-1.0,))
-MUL = Primitive("*", lambda out, a, b: (b, a))
-POW = Primitive("**", _pow_derivatives)
-EXP = Primitive("exp", lambda out, x: (out,))
-LOG = Primitive("log", lambda out, x: (1.0 / x,))
-TANH = Primitive("tanh", lambda out, x: (1.0 - out * out,))
-SIGMOID = Primitive("sigmoid", lambda out, x: (out * (1.0 - out),))
-RELU = Primitive("relu", lambda out, x: (1.0 if x > 0.0 else 0.0,))
-ABS = Primitive("abs", lambda out, x: (_sign(x),))
-SOFTPLUS = Primitive("softplus", lambda out, x: (sigmoid(x),))
-SIN = Primitive("sin", lambda out, x: (cos(x),))
-COS = Primitive("cos", lambda out, x: (-sin(x),))
-
-
-@functools.lru_cache(maxsize=1024)
-def power_op(c: float) -> Primitive:
-    """The primitive x ** c for one constant exponent c (named like `**2`)."""
-    op = Primitive(f"**{c:g}", lambda out, x: (c * power(x, c - 1.0),))
-    op.exponent = c  # the exact constant, for code that replays the op (`autograd.compile`)
-    return op
+def sum_op(n: int) -> Op:
+    """The op x0 + x1 + ... + x(n-1) for n inputs: every local derivative is 1."""
+    return ADD_N.bind(n)
 
 
 def zero_grad(values) -> None:
     """Set `.grad` of every Value in `values` back to 0.0 (before the next backward pass)."""
     for v in values:
         v.grad = 0.0
-
-
-@functools.cache
-def sum_op(n: int) -> Primitive:
-    """The primitive x0 + x1 + ... + x(n-1) for n inputs: every local derivative is 1."""
-    return Primitive("sum", (1.0,) * n)
 
 
 # Sum of n values: d(x0 + x1 + ...)/dx_i = 1. One node where a chain of binary `+` would make n - 1,
@@ -422,7 +328,7 @@ def sum_values(values) -> Value:
     total = values[0].data
     for v in values[1:]:
         total += v.data
-    return _node(total, sum_op(len(values)), tuple(values))
+    return _node(total, ADD_N.bind(len(values)), tuple(values))
 
 
 def affine(weights, inputs, bias: Value) -> Value:
@@ -453,4 +359,4 @@ def affine(weights, inputs, bias: Value) -> Value:
         product.parents = (w, x)
         parents.append(product)
         total += data
-    return _node(total, sum_op(len(parents)), tuple(parents))
+    return _node(total, ADD_N.bind(len(parents)), tuple(parents))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from autograd.value import Value
+    from autograd import Value
 
 __all__ = [
     "batches",
@@ -412,7 +412,7 @@ def to_values(X: np.ndarray | list) -> list[list[Value]] | list[Value]:
     >>> [(v.data, v.label) for v in row]
     [(0.5, 'x0'), (-1.0, 'x1')]
     """
-    from autograd.value import Value
+    from autograd import Value
 
     try:
         array = np.asarray(X, dtype=np.float64)

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Value
-from autograd.value import affine
+from autograd import Value, affine
 
 from .module import Module
 

@@ -540,7 +540,7 @@ def test_anomaly_mode_names_the_op_with_an_infinite_gradient():
     with (
         np.errstate(all="ignore"),
         detect_anomaly(),
-        pytest.raises(FloatingPointError, match=r"\*\*: gradient for input 0"),
+        pytest.raises(FloatingPointError, match=r"\*\*0.5: gradient for input 0"),
     ):
         y.backward()
 

@@ -66,24 +66,29 @@ def _rule(op, k: int, n: int) -> tuple[Replay, dict, dict]:
 
 
 def _calling(op, k: int, n: int) -> tuple[Replay, dict, dict]:
-    """A replay that calls the op's own functions (a custom op), checked at trace time."""
+    """A replay that calls the op's own forward and derivative rule: an op without templates.
+
+    On a batch, the array forward and the same rule (generic: it runs on arrays) when the op has
+    them; a custom op's float functions applied entry by entry otherwise.
+    """
     if op.scalar is None or op.derivatives is None:
-        raise TypeError(f"trace: the op {str(op)!r} has no replay and no scalar forward to call")
+        raise TypeError(f"trace: the op {str(op)!r} has no scalar forward to replay")
     xs = ", ".join(f"{{p{i}}}" for i in range(n))
     f, d = f"_op{k}", f"_op{k}_d"
     rule = op.derivatives
+    if op.array is not None:
+        batch_forward = lambda *arrays: op.array(*arrays, *op.args)
+        batch_rule = rule
+    else:
+        batch_forward = _elementwise(op.forward, n)
+        batch_rule = None if rule.__class__ is tuple else _elementwise(rule, n + 1, outputs=n)
     if rule.__class__ is tuple:
         derivatives = tuple(_literal(float(c)) for c in rule)
         batch_derivatives = None
     else:
         derivatives = tuple(f"{d}({{out}}, {xs})[{i}]" for i in range(n))
         batch_derivatives = tuple(f"{d}_batch({{out}}, {xs})[{i}]" for i in range(n))
-    namespace = {
-        f: op.forward,
-        f"{f}_batch": _elementwise(op.forward, n),
-        d: rule,
-        f"{d}_batch": _elementwise(rule, n + 1, outputs=n) if rule.__class__ is not tuple else None,
-    }
+    namespace = {f: op.forward, f"{f}_batch": batch_forward, d: rule, f"{d}_batch": batch_rule}
     replay = Replay(f"{f}({xs})", f"{f}_batch({xs})", derivatives, batch_derivatives)
     return replay, {}, namespace
 

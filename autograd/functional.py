@@ -30,6 +30,7 @@ import numpy as np
 
 from .backward import gradients
 from .structure import is_container, leaves, rebuild
+from .tensor import Tensor
 from .value import Value
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad"]
@@ -58,7 +59,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
     """
     roots = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     if grad_outputs is None:
-        seeds = [1.0] * len(roots)
+        seeds = [None if isinstance(r, Tensor) else 1.0 for r in roots]
     else:
         seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(seeds) != len(roots):
@@ -66,17 +67,49 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
                 f"grad: {len(roots)} outputs but {len(seeds)} grad_outputs; give one per output"
             )
     for i, x in enumerate(roots):
-        if not isinstance(x, (Value, int, float)):
-            raise TypeError(f"grad: outputs[{i}] must be a Value or a number, got {_name(x)}")
+        if not isinstance(x, (Value, Tensor, int, float)):
+            raise TypeError(
+                f"grad: outputs[{i}] must be a Value, a Tensor or a number, got {_name(x)}"
+            )
+        if isinstance(x, Tensor):
+            seeds[i] = _tensor_seed(x, seeds[i], i)
     single = not isinstance(inputs, (list, tuple))
     targets = [inputs] if single else list(inputs)
     for i, x in enumerate(targets):
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs[{i}] must be a Value, got {_name(x)}")
+        if not isinstance(x, (Value, Tensor)):
+            raise TypeError(f"grad: inputs[{i}] must be a Value or a Tensor, got {_name(x)}")
     grads = gradients(roots, seeds, create_graph)
-    zero = (lambda: Value(0.0)) if create_graph else (lambda: 0.0)
-    found = [grads[x] if x in grads else zero() for x in targets]
+    found = [grads[x] if x in grads else _zero(x, create_graph) for x in targets]
+    if not create_graph:  # a Tensor's gradient is an array of its dtype (as `.grad` would be)
+        found = [
+            np.array(g, dtype=x.data.dtype) if isinstance(x, Tensor) else g
+            for x, g in zip(targets, found)
+        ]
     return found[0] if single else found
+
+
+def _tensor_seed(root: Tensor, seed, i: int):
+    """The seed of a Tensor output: 1 for one element, else an array of its shape."""
+    if seed is None or (isinstance(seed, (int, float)) and root.data.size == 1):
+        if root.data.size != 1:
+            raise ValueError(
+                f"grad: outputs[{i}] has shape {root.shape}; give grad_outputs of that shape"
+            )
+        return np.ones_like(root.data) * (1.0 if seed is None else seed)
+    seed = np.asarray(seed.data if isinstance(seed, Tensor) else seed, dtype=root.data.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"grad: grad_outputs[{i}] has shape {seed.shape}, outputs[{i}] has {root.shape}"
+        )
+    return seed
+
+
+def _zero(x, create_graph: bool):
+    """The gradient of an input the outputs do not depend on."""
+    if isinstance(x, Tensor):
+        zeros = np.zeros_like(x.data)
+        return Tensor(zeros, requires_grad=False) if create_graph else zeros
+    return Value(0.0) if create_graph else 0.0
 
 
 # ------------------------------------------------------------------------------ on functions

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from . import mode
 from .backward import backward as _backward
-from .ops.core import Op
+from .ops.core import REGISTRY, Op
 from .ops.elementwise import (
     ABS,
     ADD,
@@ -529,3 +530,35 @@ def _targets(shape: tuple, targets) -> np.ndarray:
 
 
 Tensor._from_op = staticmethod(_apply)  # how the registry's rules build Tensor nodes
+
+
+def _param(x: Any) -> Any:
+    """A Tensor method's parameter: a Tensor condition becomes its boolean data."""
+    return x.data.astype(bool) if isinstance(x, Tensor) else x
+
+
+def _method(op: Op):
+    """The Tensor method of a registry entry: `x.atan()`, `a.maximum(b)`, `a.where(c, b)`."""
+    n_params, n_others = len(op.params), (op.arity or 1) - 1
+
+    def method(self, *args):
+        if len(args) != n_params + n_others:
+            raise TypeError(
+                f"{op.method}: takes {n_params + n_others} argument(s), got {len(args)}"
+            )
+        inputs = (self, *(_lift(x, self, str(op)) for x in args[n_params:]))
+        return _apply(op, inputs, *(_param(p) for p in args[:n_params]))
+
+    method.__name__ = op.method
+    method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
+    return method
+
+
+def _install_methods() -> None:
+    """Give Tensor a method for every registry entry that names one and runs on arrays."""
+    for op in list(REGISTRY.values()):
+        if op.method and op.array is not None and not hasattr(Tensor, op.method):
+            setattr(Tensor, op.method, _method(op))
+
+
+_install_methods()

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import mode
 from .backward import backward as _backward
-from .ops.core import DomainError, Op, cos, exp, log, power, sigmoid, sin
+from .ops.core import REGISTRY, DomainError, Op, cos, exp, log, power, sigmoid, sin
 from .ops.elementwise import (
     ABS,
     ADD,
@@ -231,6 +231,38 @@ class Value:
         return Value(self.data, self.label)
 
 
+def _method(op: Op):
+    """The Value method of a registry entry: `x.atan()`, `a.maximum(b)`, `a.where(c, b)`."""
+    n_params, n_others = len(op.params), (op.arity or 1) - 1
+
+    def method(self, *args):
+        if len(args) != n_params + n_others:
+            raise TypeError(
+                f"{op.method}: takes {n_params + n_others} argument(s), got {len(args)}"
+            )
+        bound = op.bind(*args[:n_params]) if n_params else op
+        inputs = (self, *(_lift(x, str(op)) for x in args[n_params:]))
+        return _node(bound.scalar(*[v.data for v in inputs], *bound.args), bound, inputs)
+
+    method.__name__ = op.method
+    method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
+    return method
+
+
+def _from_op(op: Op, inputs: tuple, *params) -> Value:
+    """Apply any scalar op of the registry to Values (or numbers), parameters bound."""
+    bound = op.bind(*params) if params else op
+    inputs = tuple(_lift(x, str(op)) for x in inputs)
+    return _node(bound.scalar(*[v.data for v in inputs], *bound.args), bound, inputs)
+
+
+def _install_methods() -> None:
+    """Give Value a method for every registry entry that names one and runs on floats."""
+    for op in list(REGISTRY.values()):
+        if op.method and op.scalar is not None and not hasattr(Value, op.method):
+            setattr(Value, op.method, _method(op))
+
+
 def _node(data: float, op: Op, parents: tuple) -> Value:
     """Make the output of an op; every primitive goes through here (and `affine`, inlined)."""
     out = _new(Value)
@@ -360,3 +392,7 @@ def affine(weights, inputs, bias: Value) -> Value:
         parents.append(product)
         total += data
     return _node(total, ADD_N.bind(len(parents)), tuple(parents))
+
+
+_install_methods()
+Value._from_op = staticmethod(_from_op)  # how the registry's rules build Value nodes

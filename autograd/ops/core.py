@@ -16,6 +16,9 @@ An op is ONE entry holding everything any part of the library needs:
   `explain`, built from a style `s` (plain text or LaTeX; Markdown uses LaTeX);
 - `replay`: straight-line source templates for `trace` (None: `trace` calls `scalar` and
   `derivatives` themselves, so every scalar op replays);
+- `method`: the name of the node method that applies the op (`x.atan()`, `a.maximum(b)`,
+  `a.where(condition, b)`: parameters first, then the other operands), installed on `Value` (if
+  the op has `scalar`) and `Tensor` (if it has `array`); the classic operators are written by hand;
 - `params`: the names of its parameters. `op.bind(*values)` gives the op with them fixed (the
   exponent of `x ** c`): fields on the bound op, never parsed from its name. A Tensor node keeps
   its op's parameters in `node.args` instead (an index or an axis per call; no bound op needed).
@@ -45,12 +48,14 @@ __all__ = [
     "exp",
     "is_array",
     "log",
+    "mask_of",
     "power",
     "register",
     "sigmoid",
     "sign",
     "sin",
     "step",
+    "weights_of_max",
 ]
 
 
@@ -88,6 +93,7 @@ class Op(str):
     saves: bool
     custom: bool
     paren_operands: bool
+    method: str | None
 
     def __new__(
         cls,
@@ -106,6 +112,7 @@ class Op(str):
         saves: bool = False,
         custom: bool = False,
         paren_operands: bool = False,
+        method: str | None = None,
     ) -> Op:
         self = super().__new__(cls, name)
         self.arity = arity
@@ -125,6 +132,7 @@ class Op(str):
         self.custom = custom
         self.paren_operands = paren_operands  # explain: (-2)^3 at every operand, not only later
         self._bindings: dict = {}
+        self.method = method  # the node method to install, when no hand-written one exists
         self.namer: Callable | None = None
         self.binder: Callable | None = None
         return self
@@ -338,3 +346,23 @@ def apply(op: Op, inputs: tuple, *args: Any) -> Any:
 def data_of(x: Any) -> Any:
     """The data of a node, data as is: for masks and counts, which are constants."""
     return x.data if hasattr(x, "parents") else x
+
+
+def weights_of_max(a: Any, b: Any) -> tuple:
+    """d max(a, b)/da and /db: 1 to the larger, 0 to the other, 1/2 each at a tie (as PyTorch).
+    Constants (computed on the data), like every slope of a piecewise-linear op."""
+    a, b = data_of(a), data_of(b)
+    if a.__class__ is float and b.__class__ is float:
+        if a > b:
+            return 1.0, 0.0
+        return (0.5, 0.5) if a == b else (0.0, 1.0)
+    wa = (a > b) + 0.5 * (a == b)
+    return wa, 1.0 - wa
+
+
+def mask_of(condition: Any) -> tuple:
+    """d where(c, a, b)/da and /db: the condition and its complement, as constants."""
+    if isinstance(condition, (bool, np.bool_)):
+        return (1.0, 0.0) if condition else (0.0, 1.0)
+    c = np.asarray(condition, dtype=bool)
+    return c, ~c

@@ -19,6 +19,7 @@ from .core import (
     Replay,
     data_of,
     log,
+    mask_of,
     power,
     register,
     sigmoid,
@@ -26,6 +27,7 @@ from .core import (
     sigmoid_float,
     sign,
     step,
+    weights_of_max,
 )
 from .core import cos as _cos
 from .core import sin as _sin
@@ -33,10 +35,15 @@ from .core import sin as _sin
 __all__ = [
     "ABS",
     "ADD",
+    "ATAN",
     "COS",
     "DIV",
     "EXP",
+    "EXPM1",
     "LOG",
+    "LOG1P",
+    "MAXIMUM",
+    "MINIMUM",
     "MUL",
     "NEG",
     "POW",
@@ -47,6 +54,7 @@ __all__ = [
     "SOFTPLUS",
     "SUB",
     "TANH",
+    "WHERE",
     "checked_power",
 ]
 
@@ -419,5 +427,118 @@ COS = register(
         formula=lambda s, xs, p: s.call("cos", xs[0]),
         derivative_formulas=lambda s, xs, out, p: ["-" + s.call("sin", xs[0])],
         replay=Replay("_cos({a})", "_np.cos({a})", ("-_sin({a})",), ("-_np.sin({a})",), _NS),
+    )
+)
+
+
+# atan: d atan x/dx = 1 / (1 + x^2).
+ATAN = register(
+    Op(
+        "atan",
+        1,
+        scalar=math.atan,
+        array=np.arctan,
+        derivatives=lambda out, x: (1.0 / (1.0 + x * x),),
+        formula=lambda s, xs, p: s.call("atan", xs[0]),
+        derivative_formulas=lambda s, xs, out, p: [s.frac("1", f"1 + {s.power(xs[0], '2')}")],
+        method="atan",
+    )
+)
+
+
+def _log1p(x: float) -> float:
+    if x <= -1.0:
+        raise DomainError(f"log1p: input must be > -1, got {x!r}")
+    return math.log1p(x)
+
+
+def _expm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        raise OverflowError(f"expm1: overflow, expm1({x!r}) is too large for a float") from None
+
+
+# log1p: d ln(1 + x)/dx = 1 / (1 + x); accurate where x is tiny (no 1 + x rounding).
+LOG1P = register(
+    Op(
+        "log1p",
+        1,
+        scalar=_log1p,
+        array=np.log1p,
+        derivatives=lambda out, x: (1.0 / (1.0 + x),),
+        formula=lambda s, xs, p: s.call("log1p", xs[0]),
+        derivative_formulas=lambda s, xs, out, p: [s.frac("1", f"1 + {xs[0]}")],
+        method="log1p",
+    )
+)
+
+# expm1: d (e^x - 1)/dx = e^x = out + 1; accurate where x is tiny.
+EXPM1 = register(
+    Op(
+        "expm1",
+        1,
+        scalar=_expm1,
+        array=np.expm1,
+        derivatives=lambda out, x: (out + 1.0,),
+        formula=lambda s, xs, p: s.call("expm1", xs[0]),
+        derivative_formulas=lambda s, xs, out, p: [f"{out} + 1"],
+        method="expm1",
+    )
+)
+
+
+def _pick(a: float, b: float, first: bool) -> float:
+    # NaN wins, as numpy's maximum and minimum: a comparison with NaN is always False.
+    if a != a or b != b:
+        return math.nan
+    return a if first else b
+
+
+# maximum, minimum: the gradient goes to the larger (smaller) input, shared equally at a tie.
+MAXIMUM = register(
+    Op(
+        "maximum",
+        2,
+        scalar=lambda a, b: _pick(a, b, a >= b),
+        array=np.maximum,
+        derivatives=lambda out, a, b: weights_of_max(a, b),
+        formula=lambda s, xs, p: s.call("max", *xs),
+        derivative_formulas=lambda s, xs, out, p: [
+            s.indicator(f"{xs[0]} > {xs[1]}"),
+            s.indicator(f"{xs[1]} > {xs[0]}"),
+        ],
+        method="maximum",
+    )
+)
+MINIMUM = register(
+    Op(
+        "minimum",
+        2,
+        scalar=lambda a, b: _pick(a, b, a <= b),
+        array=np.minimum,
+        derivatives=lambda out, a, b: weights_of_max(b, a),  # the smaller one gets it
+        formula=lambda s, xs, p: s.call("min", *xs),
+        derivative_formulas=lambda s, xs, out, p: [
+            s.indicator(f"{xs[0]} < {xs[1]}"),
+            s.indicator(f"{xs[1]} < {xs[0]}"),
+        ],
+        method="minimum",
+    )
+)
+
+# where(c, a, b) = a where the condition c holds, else b: d/da = c, d/db = 1 - c. The condition
+# is a parameter (a bool for a Value, a boolean array for a Tensor), not an input.
+WHERE = register(
+    Op(
+        "where",
+        2,
+        scalar=lambda a, b, condition: a if condition else b,
+        array=lambda a, b, condition: np.where(condition, a, b),
+        derivatives=lambda out, a, b, condition: mask_of(condition),
+        formula=lambda s, xs, p: s.call("where", *xs),
+        derivative_formulas=lambda s, xs, out, p: ["1", "0"] if p and p[0] else ["0", "1"],
+        params=("condition",),
+        method="where",
     )
 )

@@ -21,7 +21,7 @@ from .gradcheck import (
     numerical_grad,
 )
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
-from .mode import detect_anomaly, is_grad_enabled, no_grad
+from .mode import collector_paused, detect_anomaly, is_grad_enabled, no_grad
 from .ops import REGISTRY, Op
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
@@ -45,6 +45,7 @@ __all__ = [
     "affine",
     "assert_grads_close",
     "check_local_derivatives",
+    "collector_paused",
     "compare_with_torch",
     "define_op",
     "detect_anomaly",

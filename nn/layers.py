@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Value, affine
+from autograd import Value, affine, collector_paused
 
 from .module import Module
 
@@ -170,8 +170,11 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
-        for layer in self.layers:
-            x = layer(x)
+        # The collector paused: it could find no cycles in the graph being built, only cost time
+        # (the micrograd-style loop, collector on, spent most of its forward in it).
+        with collector_paused():
+            for layer in self.layers:
+                x = layer(x)
         return x[0] if len(x) == 1 else x
 
     def __repr__(self) -> str:

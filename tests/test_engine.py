@@ -192,3 +192,37 @@ def test_walk_serves_tensor_graphs_too():
     x = Tensor([1.0, 2.0])
     y = (x * 2).exp().sum()
     assert [str(n.op) for n in topological_order(y)] == ["*", "exp", "sum"]
+
+
+# ------------------------------------------------------------------ the collector
+
+
+def test_backward_pauses_the_collector_and_restores_it():
+    import gc
+
+    x = Value(2.0)
+    seen = []
+    probe = autograd_define_probe(seen)
+    y = probe(x * x)
+    assert gc.isenabled()
+    y.backward()
+    assert seen == [False] and gc.isenabled() and x.grad == 4.0
+    gc.disable()
+    try:
+        probe(x).backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def autograd_define_probe(seen):
+    """An identity op whose derivative rule records whether the collector is on."""
+    import gc
+
+    from autograd import define_op
+
+    def rule(out, x):
+        seen.append(gc.isenabled())
+        return (1.0,)
+
+    return define_op("probe", lambda x: x, rule)

@@ -152,16 +152,20 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     def wrapped(*args):
         lifted, wanted = _lift_args(args, argnums, "jacobian")
         out = f(*lifted)
-        outputs = leaves(out)
-        out_shape = np.shape(rebuild(out, iter([0.0] * len(outputs))))
+        if isinstance(out, Tensor):
+            outputs, out_shape = _entries(out), out.shape
+        else:
+            outputs = leaves(out)
+            out_shape = np.shape(rebuild(out, iter([0.0] * len(outputs))))
         jacobians = []
         for i in wanted:
             xs = leaves(lifted[i])
+            size = sum(_size(x) for x in xs)
             rows = [
-                grad(y, xs) if xs and isinstance(y, Value) else [0.0] * len(xs) for y in outputs
+                _flat(grad(y, xs)) if xs and isinstance(y, (Value, Tensor)) else [0.0] * size
+                for y in outputs
             ]
-            shape = out_shape + np.shape(_mirror(args[i], iter([0.0] * len(xs))))
-            jacobians.append(_array(rows, shape))
+            jacobians.append(_array(rows, out_shape + _shape_of(args[i], xs)))
         return tuple(jacobians) if isinstance(argnums, (list, tuple)) else jacobians[0]
 
     return _named(wrapped, f, "jacobian")
@@ -184,8 +188,8 @@ def hessian(f: Callable, argnum: int = 0) -> Callable:
         _check_scalar(out, "hessian")
         xs = leaves(lifted[i])
         first = grad(out, xs, create_graph=True) if xs else []
-        rows = [grad(g, xs) for g in first]
-        shape = np.shape(_mirror(args[i], iter([0.0] * len(xs))))
+        rows = [_flat(grad(g, xs)) for g in _components(first)]
+        shape = _shape_of(args[i], xs)
         return _array(rows, shape + shape)
 
     return _named(wrapped, f, "hessian")
@@ -202,6 +206,14 @@ def hvp(f: Callable, x, v):
     """
     lifted, _ = _lift_args((x,), 0, "hvp")
     xs = leaves(lifted[0])
+    if isinstance(x, Tensor):
+        direction = np.asarray(_data(v), dtype=float)
+        if direction.shape != x.shape:
+            raise ValueError(f"hvp: x has shape {x.shape} but v has shape {direction.shape}")
+        out = f(lifted[0])
+        _check_scalar(out, "hvp")
+        (g,) = grad(out, xs, create_graph=True)
+        return grad((g * direction).sum(), xs)[0]
     directions = [float(_data(d)) for d in leaves(v)]
     if len(directions) != len(xs):
         raise ValueError(f"hvp: x has {len(xs)} entries but v has {len(directions)}")
@@ -222,13 +234,46 @@ def _lift_args(args: tuple, argnums, who: str) -> tuple[list, tuple[int, ...]]:
         if not isinstance(i, int) or not -len(args) <= i < len(args):
             raise ValueError(f"{who}: argnums {argnums!r} out of range for {len(args)} arguments")
     wanted = tuple(i % len(args) for i in wanted)
-    lifted = [rebuild(a, (Value(float(_data(x))) for x in leaves(a)), object) for a in args]
+    lifted = [
+        Tensor(a.data, dtype=a.data.dtype)  # a fresh leaf Tensor: f's graph starts here
+        if isinstance(a, Tensor)
+        else rebuild(a, (Value(float(_data(x))) for x in leaves(a)), object)
+        for a in args
+    ]
     return lifted, wanted
 
 
 def _mirror(arg, values):
-    """`values` (floats) put into the structure of the argument `arg`."""
+    """`values` (floats; an array for a Tensor) put into the structure of the argument `arg`."""
+    if isinstance(arg, Tensor):
+        return np.asarray(_data(next(values)), dtype=arg.data.dtype)
     return rebuild(arg, (float(_data(v)) for v in values), float)
+
+
+def _entries(t: Tensor) -> list:
+    """The entries of a Tensor as one-element Tensors (each can be differentiated)."""
+    flat = t.reshape(-1)
+    return [flat[k] for k in range(t.data.size)]
+
+
+def _components(grads: list) -> list:
+    """Gradients split into scalar nodes: Values as they are, Tensors entry by entry."""
+    return [c for g in grads for c in (_entries(g) if isinstance(g, Tensor) else [g])]
+
+
+def _flat(grads: list) -> list[float]:
+    """Gradients as one flat list of floats (a Tensor's gradient array contributes each entry)."""
+    return [float(x) for g in grads for x in np.ravel(_data(g))]
+
+
+def _size(x) -> int:
+    return x.data.size if isinstance(x, Tensor) else 1
+
+
+def _shape_of(arg, xs: list) -> tuple:
+    if isinstance(arg, Tensor):
+        return arg.shape
+    return np.shape(_mirror(arg, iter([0.0] * len(xs))))
 
 
 def _array(rows: list, shape: tuple):
@@ -237,7 +282,7 @@ def _array(rows: list, shape: tuple):
 
 
 def _data(x):
-    return x.data if isinstance(x, Value) else x
+    return x.data if isinstance(x, (Value, Tensor)) else x
 
 
 def _float(x) -> float:
@@ -245,6 +290,8 @@ def _float(x) -> float:
 
 
 def _check_scalar(out, who: str) -> None:
+    if isinstance(out, Tensor) and out.data.size == 1:
+        return
     if is_container(out) or not isinstance(out, (Value, int, float, np.floating)):
         raise TypeError(
             f"{who}: f must return a scalar (a Value or a number), got {_name(out)}; "

@@ -596,7 +596,7 @@ def _check_ops(nodes: list) -> dict:
 
     checks = {}
     for node in nodes:
-        if node.parents and not _is_array(node.data):
+        if node.parents:
             status, entries = check_local_derivatives(node)
             if status != "unchecked":
                 checks[node] = (status, entries)

@@ -105,3 +105,29 @@ def test_assert_grads_close_compares_tensor_gradients():
     (x * x).sum().backward()
     assert_grads_close(x.grad, 2 * X0)
     assert_grads_close(Tensor(2 * X0), list(2 * X0))
+
+
+def test_check_local_derivatives_checks_tensor_ops_and_catches_a_wrong_rule():
+    from autograd import check_local_derivatives
+    from autograd.ops.core import Op, apply
+
+    x = Tensor(np.array([[1.0, 2.0], [3.0, -1.0]]), label="x")
+    w = Tensor(np.array([0.5, -0.2]), label="w")
+    y = ((x @ w).tanh() * x.sum(axis=1)).softmax(axis=0)
+    for node in (y, y.parents[0], y.parents[0].parents[0], y.parents[0].parents[0].parents[0]):
+        status, entries = check_local_derivatives(node)
+        assert status == "ok" and entries, (str(node.op), entries)
+    wrong = Op("wrong_square", 1, array=np.square, derivatives=lambda out, x: (x,))  # not 2x
+    status, entries = check_local_derivatives(apply(wrong, (x,)))
+    assert status == "fail" and len(entries) == 4
+
+
+def test_draw_graph_check_marks_a_wrong_tensor_op():
+    pytest.importorskip("graphviz")
+    from autograd import draw_graph
+    from autograd.ops.core import Op, apply
+
+    wrong = Op("wrong_square", 1, array=np.square, derivatives=lambda out, x: (x,))
+    x = Tensor(np.array([1.0, 2.0]), label="x")
+    source = draw_graph(apply(wrong, (x,)).sum(), check=True).source
+    assert "✗" in source and "wrong_square" in source

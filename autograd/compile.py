@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -127,13 +127,13 @@ def _literal(x: float) -> str:
 
 
 class _Step(NamedTuple):
-    op: object  # the Primitive
+    op: Any  # the Primitive
     args: tuple[str, ...]  # "x3" (input 3), "v5" (node 5) or a float literal (a constant)
 
 
 def _record(root: Value, inputs: Sequence[Value]) -> tuple[list[_Step], str]:
     """The graph behind `root` as steps in topological order, and the name of the result."""
-    names = {}
+    names: dict[int, str] = {}
     for i, leaf in enumerate(inputs):
         if leaf.parents:
             raise ValueError(
@@ -181,14 +181,14 @@ def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: b
     namespace = dict(_BASE)
     params = [f"x{i}" for i in range(n_inputs)]
     lines = [f"def run({', '.join([*params, 'seed'])}):"]
-    batched = _per_sample_names(steps, batched)
+    per_sample = _per_sample_names(steps, batched)
     rules = []
     for k, step in enumerate(steps):
         rule, extra, names = _rule(step.op, k, len(step.args))
         namespace.update(names)
         fields = dict(zip("ab", step.args), out=f"v{k}", **extra)
         fields.update((f"p{i}", arg) for i, arg in enumerate(step.args))
-        is_batched = f"v{k}" in batched
+        is_batched = f"v{k}" in per_sample
         lines.append(f"    v{k} = {(rule.batch if is_batched else rule.scalar).format(**fields)}")
         rules.append((rule, fields, is_batched))
     if not grad:
@@ -216,7 +216,7 @@ def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: b
             if not arg.startswith(("x", "v")):
                 continue  # a constant: no gradient
             d = d.format(**fields)
-            if reduce and is_batched and arg not in batched:
+            if reduce and is_batched and arg not in per_sample:
                 contribution = {"1.0": f"float({g}.sum())", "-1.0": f"-float({g}.sum())"}.get(
                     d, f"_dot({g}, {d})"
                 )
@@ -299,7 +299,7 @@ class Compiled:
         if n is None:
             value, grads = self._program(batched, True, True)[0](*flat, float(gradient))
             return value, self._unflatten([float(g) for g in grads])
-        seed = np.broadcast_to(np.asarray(gradient, dtype=float), (n,))
+        seed: Any = np.broadcast_to(np.asarray(gradient, dtype=float), (n,))
         if self._result not in _per_sample_names(self._steps, batched):  # a shared output
             seed = seed if per_sample else float(seed.sum())
         run = self._program(frozenset(batched), not per_sample, True)[0]
@@ -336,7 +336,7 @@ class Compiled:
             raise TypeError(
                 f"{self!r}: expected {len(self._spec)} arguments as traced, got {len(args)}"
             )
-        flat = []
+        flat: list = []
         for k, (a, s) in enumerate(zip(args, self._spec)):
             _flatten_into(a, s, flat, f"argument {k}")
         batched, n = set(), None

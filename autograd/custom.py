@@ -32,6 +32,7 @@ import functools
 import inspect
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +70,7 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
         raise ValueError(f"define_op: name must be a non-empty str, got {name!r}")
     if not callable(forward):
         raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    rule: Any
     if isinstance(derivatives, (list, tuple)):
         rule = tuple(float(d) for d in derivatives)
     elif callable(derivatives):
@@ -91,7 +93,7 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
         out = forward(*(v.data for v in inputs))
         return _node(_number(name, out, "forward returned"), op, inputs)
 
-    apply.op = op
+    apply.op = op  # type: ignore[attr-defined]
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = getattr(forward, "__doc__", None)
     return apply

@@ -267,7 +267,7 @@ def _derive(graph: _Graph, s, method: str) -> tuple[float, list]:
 def _paths(graph: _Graph) -> list[list[tuple]]:
     """Every path from root to wrt as a list of (node, parent) edges, root first."""
     found = []
-    stack = [(graph.root, [])]
+    stack: list[tuple] = [(graph.root, [])]
     while stack:
         node, path = stack.pop()
         if node is graph.wrt:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import Any
 
 import numpy as np
 
@@ -320,7 +321,7 @@ def forward_of(op, arity: int):
 # ------------------------------------------------------------------------------ finite differences
 
 
-def _slopes(evaluate, leaf: Value, eps: float, center=None):
+def _slopes(evaluate, leaf: Any, eps: float, center=None):
     """(central, forward, backward) differences of `evaluate()` (a number or a list of numbers)
     in `leaf.data`; the leaf is restored whatever happens."""
     x = leaf.data
@@ -458,8 +459,9 @@ class _Problem:
                 base = params[i]
             else:
                 base = "x" if self.single else f"x{i}"
-            for path, leaf in flatten(arg, base):
-                path = leaf.label if leaf.label and names is None else path
+            for path, leaf in flatten(arg, base):  # leaves: Values and Tensors
+                label = getattr(leaf, "label", "")
+                path = label if label and names is None else path
                 if isinstance(leaf, Tensor):
                     found += [f"{path}[{', '.join(map(str, i))}]" for i in np.ndindex(leaf.shape)]
                 else:

@@ -83,7 +83,6 @@ class collector_paused:
             gc.disable()
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         if self._was_on:
             gc.enable()
-        return False

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -87,6 +87,14 @@ class Tensor:
 
     __slots__ = ("args", "data", "grad", "label", "op", "parents", "requires_grad")
     __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray + Tensor is a Tensor
+    data: np.ndarray
+    grad: Any  # None before a backward pass, then an array (a Tensor with create_graph)
+    label: str
+    op: Any  # an Op, or "" for a leaf
+    parents: tuple
+    args: tuple
+    requires_grad: bool
+    _from_op: ClassVar[Any]  # set below: applies any registry op to Tensors
 
     def __init__(self, data, dtype=None, requires_grad: bool = True, label: str = ""):
         if isinstance(data, Tensor):
@@ -487,9 +495,10 @@ def _axis(axis, shape: tuple, op: str) -> int:
     """One axis, checked against `shape` and made non-negative."""
     if not isinstance(axis, numbers.Integral):
         raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = int(axis)
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape}")
-    return int(axis) % len(shape)
+    return axis % len(shape)
 
 
 def _axes(axis, shape: tuple, op: str) -> tuple | None:
@@ -549,7 +558,7 @@ def _method(op: Op):
         inputs = (self, *(_lift(x, self, str(op)) for x in args[n_params:]))
         return _apply(op, inputs, *(_param(p) for p in args[:n_params]))
 
-    method.__name__ = op.method
+    method.__name__ = str(op.method)
     method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
     return method
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -77,6 +78,12 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "op", "parents")
     __array_ufunc__ = None  # numpy defers to our reflected ops: np.float64(2) * v is a Value
+    data: float
+    grad: Any  # a float, or a Value after backward(create_graph=True)
+    label: str
+    op: Op
+    parents: tuple
+    _from_op: ClassVar[Any]  # set below: applies any registry op to Values
 
     def __init__(self, data, label: str = ""):
         if data.__class__ is not float:
@@ -244,7 +251,7 @@ def _method(op: Op):
         inputs = (self, *(_lift(x, str(op)) for x in args[n_params:]))
         return _node(bound.scalar(*[v.data for v in inputs], *bound.args), bound, inputs)
 
-    method.__name__ = op.method
+    method.__name__ = str(op.method)
     method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
     return method
 
@@ -378,7 +385,7 @@ def affine(weights, inputs, bias: Value) -> Value:
     """
     if not mode.grad_enabled or mode.anomaly_enabled:
         return sum_values([bias, *(w * x for w, x in zip(weights, inputs))])
-    parents = [bias]
+    parents: list = [bias]
     total = bias.data
     for w, x in zip(weights, inputs):
         if x.__class__ is not Value:

@@ -77,13 +77,15 @@ class Replay(NamedTuple):
 class Op(str):
     """One op of the registry: see the module docstring for the fields."""
 
+    # The rule fields are typed Any: each is a function (or None where the op lacks that form,
+    # or a tuple of constants for `derivatives`), and the tools check which before calling.
     arity: int | None
-    scalar: Callable | None
-    array: Callable | None
+    scalar: Any
+    array: Any
     derivatives: Any
     vjps: tuple | None
-    formula: Callable | None
-    derivative_formulas: Callable | None
+    formula: Any
+    derivative_formulas: Any
     replay: Replay | None
     params: tuple[str, ...]
     args: tuple
@@ -94,6 +96,9 @@ class Op(str):
     custom: bool
     paren_operands: bool
     method: str | None
+    namer: Any
+    binder: Any
+    _bindings: dict
 
     def __new__(
         cls,
@@ -131,10 +136,10 @@ class Op(str):
         self.saves = saves
         self.custom = custom
         self.paren_operands = paren_operands  # explain: (-2)^3 at every operand, not only later
-        self._bindings: dict = {}
+        self._bindings = {}
         self.method = method  # the node method to install, when no hand-written one exists
-        self.namer: Callable | None = None
-        self.binder: Callable | None = None
+        self.namer = None
+        self.binder = None
         return self
 
     @property
@@ -166,7 +171,7 @@ class Op(str):
             args = self.args + node_args
             return [
                 vjp(g, out, *inputs, *args) if getattr(p, "requires_grad", True) else None
-                for vjp, p in zip(self.vjps, parents, strict=True)
+                for vjp, p in zip(self.vjps or (), parents, strict=True)
             ]
         derivs = rule if rule.__class__ is tuple else rule(out, *inputs, *node_args)
         return [
@@ -183,6 +188,8 @@ class Op(str):
 
     def forward(self, *xs: Any) -> Any:
         """The forward on floats with the bound parameters: what checks of the rule perturb."""
+        if self.scalar is None:
+            raise TypeError(f"{self.key}: has no forward on floats (an array-only op)")
         return self.scalar(*xs, *self.args)
 
 

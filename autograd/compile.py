@@ -41,6 +41,8 @@ from .ops.core import Replay
 from .value import Value
 from .walk import topological_order
 
+__all__ = ["Compiled", "TraceError", "trace"]
+
 
 class TraceError(ValueError):
     """A traced function built a different graph for new inputs: it cannot be replayed."""

@@ -9,6 +9,14 @@ from __future__ import annotations
 import gc
 from contextlib import ContextDecorator
 
+__all__ = [
+    "collector_paused",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+]
+
 grad_enabled = True
 anomaly_enabled = False
 

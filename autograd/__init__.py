@@ -11,6 +11,7 @@
 from .compile import Compiled, TraceError, trace
 from .custom import define_op, primitive
 from .explain import Derivation, explain
+from .expression import parse_expression
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .gradcheck import (
     GradcheckError,
@@ -23,6 +24,8 @@ from .gradcheck import (
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import collector_paused, detect_anomaly, is_grad_enabled, no_grad
 from .ops import REGISTRY, Op
+from .steps import Steps, backprop_steps
+from .steps_page import StepsPage, save_steps, show_steps
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
 from .value import DomainError, Primitive, Value, affine, sum_values, zero_grad
@@ -39,11 +42,14 @@ __all__ = [
     "GraphvizNotFoundError",
     "Op",
     "Primitive",
+    "Steps",
+    "StepsPage",
     "Tensor",
     "TraceError",
     "Value",
     "affine",
     "assert_grads_close",
+    "backprop_steps",
     "check_local_derivatives",
     "collector_paused",
     "compare_with_torch",
@@ -60,8 +66,11 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "on_path",
+    "parse_expression",
     "primitive",
     "save_graph",
+    "save_steps",
+    "show_steps",
     "sum_values",
     "topological_order",
     "trace",

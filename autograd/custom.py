@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .ops.core import REGISTRY, Op
+from .tensor import Tensor
 from .value import Value, _node
 
 _REAL = (numbers.Real, np.bool_)
@@ -44,15 +45,20 @@ _REAL = (numbers.Real, np.bool_)
 __all__ = ["define_op", "primitive"]
 
 
-def define_op(name: str, forward: Callable, derivatives) -> Callable:
-    """A new primitive op, as a function of Values (and plain numbers).
+def define_op(
+    name: str, forward: Callable, derivatives: Any, array: Callable | None = None
+) -> Callable:
+    """A new primitive op, as a function of Values (and plain numbers), and of Tensors if
+    `array` (its forward on numpy arrays) is given.
 
     `forward(*floats) -> float` computes the value (raise ValueError or ArithmeticError, naming
     the op and the value, outside its domain); `derivatives(out, *inputs)` gives the local
     derivatives (see the module docstring), or is a tuple of constants. The returned function
     takes numbers or Values; with no Value among its arguments it just returns `forward`'s float.
     Its `.op` is the registry entry (`autograd.ops.REGISTRY["custom:" + name]`): its `scalar` is
-    `forward`, which `draw_graph(check=True)` and `trace` use.
+    `forward`, which `draw_graph(check=True)` and `trace` use. With `array`, the same rule serves
+    Tensors: write it with operators and `autograd.ops.core`'s generic `exp`, `log`, ... so it
+    runs on arrays too (it is evaluated at the output's shape; broadcasting is undone for you).
 
     >>> from autograd import Value
     >>> hypot = define_op(
@@ -81,10 +87,23 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
             f"tuple of constants, got {derivatives!r}"
         )
     arity = len(rule) if rule.__class__ is tuple else _arity(forward)
-    op = Op(name, arity, scalar=forward, derivatives=rule, key=f"custom:{name}", custom=True)
+    if array is not None and not callable(array):
+        raise TypeError(f"define_op({name!r}): array must be callable, got {array!r}")
+    op = Op(
+        name,
+        arity,
+        scalar=forward,
+        array=array,
+        derivatives=rule,
+        key=f"custom:{name}",
+        custom=True,
+    )
     REGISTRY[op.key] = op  # a later define_op of the same name replaces it
 
     def apply(*args):
+        if array is not None and any(isinstance(a, Tensor) for a in args):
+            like = next(a for a in args if isinstance(a, Tensor))
+            return Tensor._from_op(op, tuple(_tensor(a, like) for a in args))
         if not any(isinstance(a, Value) for a in args):
             return forward(*args)
         inputs = tuple(a if isinstance(a, Value) else Value(_number(name, a)) for a in args)
@@ -128,6 +147,12 @@ def _checked(name: str, rule: Callable) -> Callable:
 
     derivatives.__name__ = f"{name}_derivatives"
     return derivatives
+
+
+def _tensor(x: Any, like: Tensor) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=like.data.dtype, requires_grad=False)
 
 
 def _arity(forward: Callable) -> int | None:

@@ -245,3 +245,42 @@ def test_trace_replays_the_op_on_floats_and_batches(key):
         assert math.isclose(values[i], expected, rel_tol=1e-14), (key, point)
         for g, e in zip(grads, expected_grads):
             assert math.isclose(g[i], e, rel_tol=1e-14, abs_tol=1e-300), (key, point)
+
+
+# ------------------------------------------------------------------ custom ops: the same registry
+
+
+def _softsign():
+    from autograd import define_op
+
+    # softsign x = x / (1 + |x|): d/dx = 1 / (1 + |x|)^2, written with operators and abs_ so the
+    # rule runs on floats, arrays, Values and Tensors.
+    from autograd.ops.core import abs_
+
+    return define_op(
+        "softsign",
+        lambda x: x / (1.0 + abs(x)),
+        lambda out, x: (1.0 / (1.0 + abs_(x)) ** 2,),
+        array=lambda a: a / (1.0 + np.abs(a)),
+    )
+
+
+def test_a_custom_op_is_registered_and_works_on_values_and_tensors():
+    softsign = _softsign()
+    assert REGISTRY["custom:softsign"] is softsign.op and softsign.op.custom
+    for point in (0.7, -1.3):
+        gradcheck(lambda x: softsign(x), [point], order=2, raise_on_failure=True)
+    x = Tensor(np.array([0.7, -1.3, 0.2]))
+    gradcheck(lambda x: (softsign(x) ** 2).sum(), [x], order=2, raise_on_failure=True)
+
+
+def test_trace_replays_a_custom_op_on_floats_and_batches():
+    softsign = _softsign()
+    f = trace(lambda x, y: softsign(x * y) + y, 0.5, 2.0)
+    value, (dx, dy) = f.value_and_grad(0.5, 2.0)
+    x, y = Value(0.5), Value(2.0)
+    out = softsign(x * y) + y
+    out.backward()
+    assert (value, dx, dy) == (out.data, x.grad, y.grad)
+    values, (dxs, dys) = f.value_and_grad(np.array([0.5, -1.0]), np.array([2.0, 3.0]))
+    assert values[0] == out.data and dxs[0] == x.grad and dys[0] == y.grad

@@ -156,6 +156,9 @@ def _into_grad(grads: dict) -> None:
             node.grad = g  # a first differentiable gradient: no `0.0 + g` node
         else:
             node.grad = old + g  # never in place: `old` may be shared with another node
+        grad = node.grad
+        if grad.__class__ is np.ndarray and grad.dtype != node.data.dtype:
+            node.grad = grad.astype(node.data.dtype)  # a float32 node met float64 operands
 
 
 def sum_to(grad: Any, shape: tuple) -> Any:

@@ -303,7 +303,9 @@ class Tensor:
 
     def transpose(self, *axes) -> Tensor:
         """Permute the axes (reverse them when none are given)."""
-        return _apply(TRANSPOSE, (self,), _shape(axes) if axes else None)
+        return _apply(
+            TRANSPOSE, (self,), _permutation(_shape(axes), self.data.shape) if axes else None
+        )
 
     @property
     def T(self) -> Tensor:  # numpy's spelling
@@ -370,9 +372,13 @@ class Tensor:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = np.array(
-                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype
-            )
+            given = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if given.dtype.kind not in "biuf":
+                raise TypeError(
+                    "backward: gradient must be a Tensor, an array or a number of real values, "
+                    f"got {type(gradient).__name__} ({gradient!r:.60})"
+                )
+            seed = given.astype(self.data.dtype)
             if seed.shape != self.data.shape:
                 raise ValueError(
                     f"backward: gradient shape {seed.shape} does not match tensor shape "
@@ -499,6 +505,20 @@ def _axis(axis, shape: tuple, op: str) -> int:
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape}")
     return axis % len(shape)
+
+
+def _permutation(axes: tuple, shape: tuple) -> tuple:
+    """The axes of `transpose`, each made non-negative (so its VJP can invert them), checked to
+    be a permutation of the tensor's axes."""
+    if len(axes) != len(shape):
+        raise ValueError(
+            f"transpose: axes {axes} do not match a tensor of shape {shape} "
+            f"({len(axes)} axes for {len(shape)} dimensions)"
+        )
+    normal = tuple(_axis(a, shape, "transpose") for a in axes)
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"transpose: repeated axis in {axes}")
+    return normal
 
 
 def _axes(axis, shape: tuple, op: str) -> tuple | None:

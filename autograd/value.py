@@ -28,6 +28,7 @@ from .ops.elementwise import (
     ABS,
     ADD,
     COS,
+    DIV,
     EXP,
     LOG,
     MUL,
@@ -168,24 +169,32 @@ class Value:
     def abs(self) -> Value:
         return _node(abs(self.data), ABS, (self,))
 
+    __abs__ = abs  # builtin abs(v)
+
     # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
     def softplus(self) -> Value:
         return _node(SOFTPLUS.scalar(self.data), SOFTPLUS, (self,))
 
     # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x.
     def sin(self) -> Value:
-        return _node(math.sin(self.data), SIN, (self,))
+        return _node(SIN.scalar(self.data), SIN, (self,))
 
     def cos(self) -> Value:
-        return _node(math.cos(self.data), COS, (self,))
+        return _node(COS.scalar(self.data), COS, (self,))
 
     # ---------------------------------------------------------------- compositions
-    def __truediv__(self, other) -> Value:  # a / b = a * b^-1
+    # Division by a Value: d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b. A primitive, not a * b^-1: the
+    # quotient is then correctly rounded, and -(a/b)/b stays finite where b^-2 alone overflows
+    # (x/x at 1e-300 has slope 1e300 - 1e300 = 0, not 1e300 - inf). A number divisor is a
+    # constant factor 1/b.
+    def __truediv__(self, other) -> Value:
         by_value = isinstance(other, Value)
         b = other.data if by_value else _number(other, "/")
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
-        return self * (other**-1.0 if by_value else 1.0 / b)
+        if by_value:
+            return _node(self.data / b, DIV, (self, other))
+        return self * (1.0 / b)
 
     def sqrt(self) -> Value:  # sqrt x = x^0.5
         if self.data < 0.0:
@@ -230,7 +239,13 @@ class Value:
 
         Gradients accumulate across calls (call `zero_grad` between steps). With
         `create_graph=True` each `.grad` becomes a Value that can be differentiated again.
+        `gradient` is a real number or a Value.
         """
+        if gradient.__class__ is not float and not isinstance(gradient, (Value, *_REAL)):
+            raise TypeError(
+                "backward: gradient must be a real number or a Value, got "
+                f"{type(gradient).__name__} ({gradient!r:.60})"
+            )
         _backward(self, gradient, create_graph)
 
     def detach(self) -> Value:
@@ -256,11 +271,14 @@ def _method(op: Op):
     return method
 
 
-def _from_op(op: Op, inputs: tuple, *params) -> Value:
-    """Apply any scalar op of the registry to Values (or numbers), parameters bound."""
+def _from_op(op: Op, inputs: tuple, *params, data: float | None = None) -> Value:
+    """Apply any scalar op of the registry to Values (or numbers), parameters bound; `data`, when
+    given, is the output already computed (a rule's IEEE power, which must not raise)."""
     bound = op.bind(*params) if params else op
     inputs = tuple(_lift(x, str(op)) for x in inputs)
-    return _node(bound.scalar(*[v.data for v in inputs], *bound.args), bound, inputs)
+    if data is None:
+        data = bound.scalar(*[v.data for v in inputs], *bound.args)
+    return _node(data, bound, inputs)
 
 
 def _install_methods() -> None:

@@ -46,10 +46,12 @@ __all__ = [
     "cos",
     "data_of",
     "exp",
+    "ieee_power",
     "is_array",
     "log",
     "mask_of",
     "power",
+    "reciprocal",
     "register",
     "sigmoid",
     "sign",
@@ -289,26 +291,58 @@ def cos(x: Any) -> Any:
 
 
 def power(x: Any, p: Any) -> Any:
-    """x ** p; for data 0 ** negative is inf (an infinite slope), an overflow inf."""
-    if x.__class__ is float:
-        if x == 0.0 and p < 0.0:
-            return math.inf
-        try:
-            return x**p
-        except OverflowError:
-            return math.inf
-    if _is_array(x):
-        with np.errstate(divide="ignore", over="ignore"):
+    """x ** p for derivative rules: never raises, as IEEE 754's pow.
+
+    A local derivative may be infinite or undefined where its op is not: 0 ** -0.5 is inf (the
+    slope of sqrt at 0), an overflow is +-inf, a negative base to a non-integer power nan. The
+    forward `**` raises there; a rule gives the number, and `detect_anomaly()` reports it. On a
+    Value the result is a node (of the registry's power ops) holding that number.
+    """
+    if x.__class__ is float and p.__class__ is float:
+        return ieee_power(x, p)
+    if _is_array(x) or _is_array(p):
+        with np.errstate(all="ignore"):
             return np.power(x, p)
-    return x**p
+    node = x if hasattr(x, "parents") else p
+    if node.data.__class__ is not float:  # Tensor nodes: numpy's pow never raises
+        return x**p
+    from .elementwise import POW, POWC  # the entries of this very function's results
+
+    if hasattr(p, "parents"):
+        base = x if hasattr(x, "parents") else p.__class__(float(x))
+        return apply(POW, (base, p), data=ieee_power(base.data, p.data))
+    return apply(POWC, (x,), float(p), data=ieee_power(x.data, float(p)))
+
+
+def ieee_power(a: float, p: float) -> float:
+    """a ** p of floats as IEEE 754's pow: +-inf for 0 ** negative and overflow, nan where the
+    result is not real."""
+    try:
+        result = a**p
+    except ZeroDivisionError:  # 0.0 ** negative: an infinite slope (-inf for -0.0 ** odd)
+        return -math.inf if math.copysign(1.0, a) < 0.0 and _is_odd(p) else math.inf
+    except OverflowError:
+        return -math.inf if a < 0.0 and _is_odd(p) else math.inf
+    return result if result.__class__ is float else math.nan  # complex: no real value
+
+
+def _is_odd(p: float) -> bool:
+    return p.is_integer() and p % 2.0 == 1.0
+
+
+def reciprocal(x: Any) -> Any:
+    """1 / x for rules (the slope of log): never raises, a node through `power`."""
+    if x.__class__ is float:
+        return 1.0 / x if x != 0.0 else math.copysign(math.inf, x)
+    return 1.0 / x if _is_array(x) else power(x, -1.0)
 
 
 def sign(x: Any) -> Any:
     """The sign of the data (0 at 0): a constant even for a node, as d sign/dx = 0."""
     x = data_of(x)
     if x.__class__ is float:
-        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-    return np.sign(x)
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)  # 0 at nan, as PyTorch
+    return np.where(np.isnan(x), 0.0, np.sign(x))
 
 
 def step(x: Any) -> Any:
@@ -344,9 +378,12 @@ def is_array(x: Any) -> bool:
     return isinstance(x, (np.ndarray, np.generic))
 
 
-def apply(op: Op, inputs: tuple, *args: Any) -> Any:
-    """Run `op` on nodes (the node class of the first input builds the result): how a VJP that
-    runs on Tensors records its own structural ops (broadcast, scatter, transpose)."""
+def apply(op: Op, inputs: tuple, *args: Any, data: Any = None) -> Any:
+    """Run `op` on nodes (the node class of the first input builds the result): how a rule that
+    runs on nodes records its own ops (broadcast, scatter, transpose, powers). `data`, for a
+    Value, is the output already computed (an IEEE power of a rule, which must not raise)."""
+    if data is not None:
+        return inputs[0].__class__._from_op(op, inputs, *args, data=data)
     return inputs[0].__class__._from_op(op, inputs, *args)
 
 

@@ -18,9 +18,12 @@ from .core import (
     Op,
     Replay,
     data_of,
+    ieee_power,
+    is_array,
     log,
     mask_of,
     power,
+    reciprocal,
     register,
     sigmoid,
     sigmoid_array,
@@ -93,6 +96,21 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
+def _sin_float(x: float) -> float:
+    # Defined for finite x only: sin(+-inf) is a DomainError naming the op (PyTorch gives nan).
+    try:
+        return math.sin(x)
+    except ValueError:
+        raise DomainError(f"sin: input must be finite, got {x!r}") from None
+
+
+def _cos_float(x: float) -> float:
+    try:
+        return math.cos(x)
+    except ValueError:
+        raise DomainError(f"cos: input must be finite, got {x!r}") from None
+
+
 def _relu(x: float) -> float:
     return 0.0 if x <= 0.0 else x  # NaN passes through
 
@@ -114,22 +132,43 @@ def _softplus_array(a: Any) -> Any:
 # -------------------------------------------------------------------- derivatives needing a helper
 
 
-def _pow_exponent(out: Any, a: Any) -> Any:
-    # d a^b/db = a^b ln a is real only for a > 0; elsewhere PyTorch's conventions: 0 at a = 0,
-    # nan below. On arrays, a + (a == 0) is a with its zeros replaced by ones, exactly.
-    x = data_of(a)
-    if x.__class__ is float:
+def _pow_base(a: Any, b: Any) -> Any:
+    # d a^b/da = b a^(b-1). Where b = 0, a^b = 1 is constant in a: its slope is exactly 0 (the
+    # product is 0 * inf at a = 0 or where a^-1 overflows, 0 * nan at nan). On Values the product
+    # is kept where it is finite, for its dependence on b (d^2/da db = 1/a at b = 0).
+    x, y = data_of(a), data_of(b)
+    if x.__class__ is float and y.__class__ is float:
+        if y == 0.0 and (not hasattr(a, "parents") or not math.isfinite(ieee_power(x, -1.0))):
+            return 0.0
+        return b * power(a, b - 1.0)
+    if is_array(a) or is_array(b):
+        with np.errstate(all="ignore"):
+            return np.where(b == 0, 0.0, b * np.power(a, b - 1.0))
+    return b * power(a, b - 1.0)
+
+
+def _pow_exponent(out: Any, a: Any, b: Any) -> Any:
+    # d a^b/db = a^b ln a, real only for a > 0. At a = 0: 0 for b >= 0 (PyTorch's convention),
+    # and a^b ln a = inf * -inf for b < 0. Below 0 (or at nan) nan, kept as a function of `out`
+    # so a second derivative is nan too (the Hessian stays symmetric), never a constant 0.
+    x, y = data_of(a), data_of(b)
+    if x.__class__ is float and y.__class__ is float:
         if x > 0.0:
             return out * log(a)
-        return 0.0 if x >= 0.0 else math.nan
-    return out * log(a + (x == 0))
+        if x == 0.0 and y >= 0.0:
+            return 0.0
+        return out * (-math.inf if x == 0.0 else math.nan)
+    if is_array(a) or is_array(out):
+        with np.errstate(all="ignore"):
+            d = out * np.log(np.where(a < 0, np.nan, a))
+        return np.where((a == 0) & (b >= 0), 0.0, d)
+    return out * log(a + (x == 0))  # Tensor nodes: a with its zeros replaced by ones
 
 
-def _pow_exponent_batch(out: Any, a: Any) -> Any:
-    positive = a > 0.0
-    return np.where(
-        positive, out * np.log(np.where(positive, a, 1.0)), np.where(a < 0.0, np.nan, 0.0)
-    )
+def _powc_slope(x: Any, c: float) -> Any:
+    # d(x^c)/dx = c x^(c-1); for c = 0, x^0 = 1 is constant: its slope is exactly 0 everywhere
+    # (not 0 * x^-1, which is 0 * inf at 0), so d^2(x^1)/dx^2 is 0 too.
+    return 0.0 if c == 0.0 else c * power(x, c - 1.0)
 
 
 _NS = {
@@ -146,9 +185,9 @@ _NS = {
     "_np_sigmoid": sigmoid_array,
     "_sign": sign,
     "_power": checked_power,  # the checked a ** b of the engine: domain errors are named
-    "_slope": power,  # x ** p with 0 ** negative = inf, as the derivative rule
+    "_pow_base": _pow_base,  # the very rules: they run on floats and on arrays
     "_pow_exponent": _pow_exponent,
-    "_np_pow_exponent": _pow_exponent_batch,
+    "_powc_slope": _powc_slope,
 }
 
 
@@ -241,7 +280,7 @@ POW = register(
         2,
         scalar=checked_power,
         array=lambda a, b: np.power(a, b),
-        derivatives=lambda out, a, b: (b * power(a, b - 1.0), _pow_exponent(out, a)),
+        derivatives=lambda out, a, b: (_pow_base(a, b), _pow_exponent(out, a, b)),
         formula=lambda s, xs, p: s.power(xs[0], xs[1]),
         derivative_formulas=lambda s, xs, out, p: [
             s.times.join((xs[1], s.power(xs[0], f"{xs[1]} - 1"))),
@@ -250,8 +289,7 @@ POW = register(
         replay=Replay(
             "_power({a}, {b})",
             "_np.power({a}, {b})",
-            ("{b} * _slope({a}, {b} - 1.0)", "_pow_exponent({out}, {a})"),
-            ("{b} * _np.power({a}, {b} - 1.0)", "_np_pow_exponent({out}, {a})"),
+            ("_pow_base({a}, {b})", "_pow_exponent({out}, {a}, {b})"),
             namespace=_NS,
         ),
         paren_operands=True,
@@ -275,14 +313,13 @@ POWC = register(
         1,
         scalar=checked_power,
         array=lambda a, c: np.power(a, c),
-        derivatives=lambda out, x, c: (c * power(x, c - 1.0),),
+        derivatives=lambda out, x, c: (_powc_slope(x, c),),
         formula=lambda s, xs, p: s.power(xs[0], s.num(p[0])),
         derivative_formulas=_powc_formulas,
         replay=Replay(
             "_power({a}, {c})",
             "_np.power({a}, {c})",
-            ("{c} * _slope({a}, {c1})",),
-            ("{c} * _np.power({a}, {c1})",),  # {c}: the exponent, {c1}: exponent - 1
+            ("_powc_slope({a}, {c})",),  # {c}: the exponent
             namespace=_NS,
         ),
         params=("exponent",),
@@ -312,7 +349,7 @@ LOG = register(
         1,
         scalar=_log,
         array=np.log,
-        derivatives=lambda out, x: (1.0 / x,),
+        derivatives=lambda out, x: (reciprocal(x),),
         formula=lambda s, xs, p: s.call("log", xs[0]),
         derivative_formulas=lambda s, xs, out, p: [s.frac("1", xs[0])],
         replay=Replay("_log({a})", "_np.log({a})", ("1.0 / {a}",), namespace=_NS),
@@ -380,7 +417,7 @@ ABS = register(
         derivatives=lambda out, x: (sign(x),),
         formula=lambda s, xs, p: s.abs(xs[0]),
         derivative_formulas=lambda s, xs, out, p: [s.call("sign", xs[0])],
-        replay=Replay("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np.sign({a})",), _NS),
+        replay=Replay("abs({a})", "_np.abs({a})", ("_sign({a})",), namespace=_NS),
     )
 )
 
@@ -409,7 +446,7 @@ SIN = register(
     Op(
         "sin",
         1,
-        scalar=math.sin,
+        scalar=_sin_float,
         array=np.sin,
         derivatives=lambda out, x: (_cos(x),),
         formula=lambda s, xs, p: s.call("sin", xs[0]),
@@ -421,7 +458,7 @@ COS = register(
     Op(
         "cos",
         1,
-        scalar=math.cos,
+        scalar=_cos_float,
         array=np.cos,
         derivatives=lambda out, x: (-_sin(x),),
         formula=lambda s, xs, p: s.call("cos", xs[0]),

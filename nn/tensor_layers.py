@@ -18,8 +18,12 @@ import numpy as np
 
 from autograd import Tensor
 
-from .layers import _check_activation, _rng, activate, init_bound
+from .activations import activate, check_activation, torch_layer
+from .checks import check_count, make_rng, show
+from .layers import _check_init, _error_name, init_bound
 from .module import Module
+
+__all__ = ["Activation", "Linear", "Sequential"]
 
 
 class Linear(Module):
@@ -35,18 +39,32 @@ class Linear(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        for name, size in (("nin", nin), ("nout", nout)):
-            if not isinstance(size, int) or size < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {size!r}")
-        bound = init_bound(init, nin, nout)
-        self.W = Tensor(_rng(seed).uniform(-bound, bound, size=(nin, nout)), dtype=dtype)
+        nin, nout = check_count("Linear", "nin", nin), check_count("Linear", "nout", nout)
+        bound = init_bound(_check_init("Linear", init), nin, nout)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise ValueError(f"Linear: bias must be True or False, got {show(bias)}")
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind != "f":
+            raise ValueError(f"Linear: dtype must be a float dtype (np.float64), got {show(dtype)}")
+        self.W = Tensor(
+            make_rng("Linear", seed).uniform(-bound, bound, size=(nin, nout)), dtype=dtype
+        )
         self.b = Tensor(np.zeros(nout), dtype=dtype) if bias else None
         self.label_parameters("linear")  # a Sequential holding it renames it "layer0"
 
     def __call__(self, x: Tensor) -> Tensor:
-        if x.shape[-1] != self.W.shape[0]:
+        if not isinstance(x, Tensor):
+            name, nin = _error_name(self, "linear"), self.W.shape[0]
+            raise TypeError(
+                f"{name}: x must be a Tensor of shape (n, {nin}), got {show(x)}; wrap a batch "
+                "as Tensor(X), or use predict(model, X)"
+            )
+        if x.ndim == 0 or x.shape[-1] != self.W.shape[0]:
             raise ValueError(
-                f"{self._path or 'Linear'}: expected inputs with {self.W.shape[0]} features, "
+                f"{_error_name(self, 'linear')}: expected inputs with {self.W.shape[0]} features, "
                 f"got shape {x.shape}"
             )
         out = x @ self.W
@@ -71,15 +89,13 @@ class Activation(Module):
     """An activation as a layer ("linear" "relu" "tanh" "sigmoid"), on Tensors and Values alike."""
 
     def __init__(self, name: str):
-        self.name = _check_activation(name)
+        self.name = check_activation(name, "Activation", "name")
 
     def __call__(self, x):
         return activate(x, self.name)
 
     def to_torch_layer(self, torch, dtype=None):
-        from .export import _activation
-
-        return _activation(torch, self.name)
+        return torch_layer(torch, self.name)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

@@ -284,3 +284,27 @@ def test_trace_replays_a_custom_op_on_floats_and_batches():
     assert (value, dx, dy) == (out.data, x.grad, y.grad)
     values, (dxs, dys) = f.value_and_grad(np.array([0.5, -1.0]), np.array([2.0, 3.0]))
     assert values[0] == out.data and dxs[0] == x.grad and dys[0] == y.grad
+
+
+@pytest.mark.parametrize(
+    "method, key, args",
+    [
+        (lambda a, b: a + b, "+", (0.3, -1.2)),
+        (lambda a, b: a - b, "-", (0.3, -1.2)),
+        (lambda a, b: a * b, "*", (0.3, -1.2)),
+        (lambda a, b: a / b, "/", (0.3, -1.2)),
+        (lambda a: -a, "neg", (0.3,)),
+        (lambda a: a.relu(), "relu", (0.3,)),
+        (lambda a: a.relu(), "relu", (-0.3,)),
+        (lambda a: a.relu(), "relu", (math.nan,)),
+        (lambda a: a.tanh(), "tanh", (0.3,)),
+        (lambda a: a.abs(), "abs", (-0.3,)),
+    ],
+)
+def test_hand_written_value_methods_compute_their_entrys_forward(method, key, args):
+    """The arithmetic and relu compute their float inline (no call on the hot path): the same
+    float as the registry entry's scalar forward, and the entry as the node's op."""
+    out = method(*[Value(x) for x in args])
+    expected = REGISTRY[key].forward(*args)
+    assert out.op is REGISTRY[key]
+    assert out.data == expected or (math.isnan(out.data) and math.isnan(expected))

@@ -68,6 +68,11 @@ _new = object.__new__
 Primitive = Op  # the old name of a scalar op entry
 _POWERS: dict[float, Op] = {}  # x ** c for each constant c met so far
 LEAF = Op("", 0, derivatives=())
+# The op of a constant leaf the engine made from a plain number (the 2 in `x * 2`): a leaf like
+# any other (it compares equal to ""), told apart only so that pictures can tell it from a Value
+# the user made.
+CONSTANT = Op("", 0, derivatives=(), key="constant")
+CONSTANT.constant = True
 
 
 class Value:
@@ -316,7 +321,7 @@ def _leaf(data: float) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = LEAF
+    out.op = CONSTANT
     out.parents = ()
     return out
 

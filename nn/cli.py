@@ -11,6 +11,7 @@ step-through of that expression's forward and backward pass (.html, .gif or .mp4
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import sys
@@ -72,6 +73,11 @@ def demo(args: argparse.Namespace) -> int:
             graphs = [out / "graph.dot"]
             break
     model.zero_grad()
+    if not args.quiet and importlib.util.find_spec("tqdm") is None:
+        print(
+            "note: no progress bar: tqdm is not installed (pip install backprop-lab[progress])",
+            file=sys.stderr,
+        )
     print(
         f"Training {model} on {len(X)} {args.dataset} points: hinge loss + 1e-4 L2, SGD, "
         f"lr {args.lr} -> {args.lr * 0.1:g}, {args.epochs} full-batch steps"
@@ -94,15 +100,20 @@ def demo(args: argparse.Namespace) -> int:
         f"training accuracy {final:.1%}, {sum(history['seconds']):.1f} s"
     )
 
-    plot_history(history, path=out / "loss.png")
-    plot_decision_boundary(
-        lambda grid: predict(model, grid),
-        X,
-        y,
-        path=out / "boundary.png",
-        title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
-    )
-    written = [out / "loss.png", out / "boundary.png", *graphs]
+    written = []
+    try:
+        plot_history(history, path=out / "loss.png")
+        plot_decision_boundary(
+            lambda grid: predict(model, grid),
+            X,
+            y,
+            path=out / "boundary.png",
+            title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
+        )
+        written += [out / "loss.png", out / "boundary.png"]
+    except ImportError as exc:  # the `plot` extra is optional
+        print(f"note: no loss curve or boundary picture: {exc}", file=sys.stderr)
+    written += graphs
 
     model.save(
         out / "model.json",

@@ -97,6 +97,7 @@ class Op(str):
     saves: bool
     custom: bool
     paren_operands: bool
+    constant: bool
     method: str | None
     namer: Any
     binder: Any
@@ -138,6 +139,7 @@ class Op(str):
         self.saves = saves
         self.custom = custom
         self.paren_operands = paren_operands  # explain: (-2)^3 at every operand, not only later
+        self.constant = False  # True only for the leaf op of constants the engine made
         self._bindings = {}
         self.method = method  # the node method to install, when no hand-written one exists
         self.namer = None

@@ -8,7 +8,6 @@
 8.0
 """
 
-from .backward import topological_order
 from .compile import Compiled, TraceError, trace
 from .custom import define_op, primitive
 from .explain import Derivation, explain
@@ -23,14 +22,17 @@ from .gradcheck import (
     numerical_grad,
 )
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
-from .mode import detect_anomaly, is_grad_enabled, no_grad
+from .mode import collector_paused, detect_anomaly, is_grad_enabled, no_grad
+from .ops import REGISTRY, Op
 from .steps import Steps, backprop_steps
 from .steps_page import StepsPage, save_steps, show_steps
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
-from .value import DomainError, Primitive, Value, sum_values, zero_grad
+from .value import DomainError, Primitive, Value, affine, sum_values, zero_grad
+from .walk import on_path, topological_order
 
 __all__ = [
+    "REGISTRY",
     "Compiled",
     "Derivation",
     "DomainError",
@@ -38,15 +40,18 @@ __all__ = [
     "GradcheckReport",
     "GradientMismatch",
     "GraphvizNotFoundError",
+    "Op",
     "Primitive",
     "Steps",
     "StepsPage",
     "Tensor",
     "TraceError",
     "Value",
+    "affine",
     "assert_grads_close",
     "backprop_steps",
     "check_local_derivatives",
+    "collector_paused",
     "compare_with_torch",
     "define_op",
     "detect_anomaly",
@@ -60,6 +65,7 @@ __all__ = [
     "jacobian",
     "no_grad",
     "numerical_grad",
+    "on_path",
     "parse_expression",
     "primitive",
     "save_graph",

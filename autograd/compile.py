@@ -33,97 +33,79 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import value as _value
-from .backward import topological_order
+from .ops.core import Replay
 from .value import Value
+from .walk import topological_order
+
+__all__ = ["Compiled", "TraceError", "trace"]
 
 
 class TraceError(ValueError):
     """A traced function built a different graph for new inputs: it cannot be replayed."""
 
 
-# ------------------------------------------------------------------ replay rules of the primitives
-# For each primitive of `value.py`: its forward value and its local derivatives as Python source,
-# on floats ("scalar": the same float operations as the engine's rule, so results are the same
-# bits) and on numpy arrays ("batch"). `{a}`, `{b}` are the inputs, `{out}` the output; `{c}` and
-# `{c1}` are the constant exponent c and c - 1 of `x ** c`.
+# ------------------------------------------------------------------ replay rules, from the registry
+# Each op's entry carries its replay (`op.replay`): its forward and local derivatives as Python
+# source on floats (the same float operations as the engine's rule, so results are the same bits)
+# and on numpy arrays. An op without one (a custom op) is replayed by calling its own forward and
+# derivative rule (element by element on a batch). `{a}`, `{b}`, `{p0}`... are the inputs, `{out}`
+# the output and each parameter is a field by its name (`{exponent}` of `x ** c`).
 
 
-class Rule(NamedTuple):
-    scalar: str
-    batch: str
-    derivatives: tuple[str, ...]
-    batch_derivatives: tuple[str, ...] | None = None  # None: the same as `derivatives`
+def _rule(op, k: int, n: int) -> tuple[Replay, dict, dict]:
+    """The replay of the op of node k: its templates, its parameter fields, its namespace."""
+    replay = op.replay
+    if replay is not None:
+        fields = {name: _literal(v) for name, v in zip(op.params, op.args)}
+        if "exponent" in fields:
+            fields["c"], fields["c1"] = fields["exponent"], _literal(op.exponent - 1.0)
+        return replay, fields, replay.namespace or {}
+    return _calling(op, k, n)
 
 
-RULES: dict[str, Rule] = {
-    "+": Rule("{a} + {b}", "{a} + {b}", ("1.0", "1.0")),
-    "-": Rule("{a} - {b}", "{a} - {b}", ("1.0", "-1.0")),
-    "neg": Rule("-{a}", "-{a}", ("-1.0",)),
-    "*": Rule("{a} * {b}", "{a} * {b}", ("{b}", "{a}")),
-    "/": Rule("{a} / {b}", "{a} / {b}", ("1.0 / {b}", "-{out} / {b}")),
-    "**": Rule(
-        "_power({a}, {b})",
-        "_np.power({a}, {b})",
-        ("_pow_derivatives({out}, {a}, {b})[0]", "_pow_derivatives({out}, {a}, {b})[1]"),
-        ("_np_pow_base_derivative({a}, {b})", "_np_pow_exponent_derivative({out}, {a}, {b})"),
-    ),
-    "**c": Rule(
-        "_power({a}, {c})",
-        "_np.power({a}, {c})",
-        ("{c} * _slope({a}, {c1})",),
-        ("{c} * _np.power({a}, {c1})",),
-    ),
-    "**0": Rule("_power({a}, 0.0)", "_np.power({a}, 0.0)", ("0.0",)),  # a constant: slope 0
-    "exp": Rule("_exp({a})", "_np.exp({a})", ("{out}",)),
-    "log": Rule("_log({a})", "_np.log({a})", ("1.0 / {a}",)),
-    "tanh": Rule("_tanh({a})", "_np.tanh({a})", ("1.0 - {out} * {out}",)),
-    "sigmoid": Rule("_sigmoid({a})", "_np_sigmoid({a})", ("{out} * (1.0 - {out})",)),
-    # The kinks: a conditional expression on floats, a comparison mask on arrays.
-    "relu": Rule(
-        "(0.0 if {a} <= 0.0 else {a})",
-        "_np.where({a} <= 0.0, 0.0, {a})",
-        ("(1.0 if {a} > 0.0 else 0.0)",),
-        ("({a} > 0.0)",),
-    ),
-    "abs": Rule("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np_sign({a})",)),
-    "softplus": Rule(
-        "max({a}, 0.0) + _log1p(_exp(-abs({a})))",
-        "_np.maximum({a}, 0.0) + _np.log1p(_np.exp(-_np.abs({a})))",
-        ("_sigmoid({a})",),
-        ("_np_sigmoid({a})",),
-    ),
-    "sin": Rule("_sin({a})", "_np.sin({a})", ("_cos({a})",), ("_np.cos({a})",)),
-    "cos": Rule("_cos({a})", "_np.cos({a})", ("-_sin({a})",), ("-_np.sin({a})",)),
-}
+def _calling(op, k: int, n: int) -> tuple[Replay, dict, dict]:
+    """A replay that calls the op's own forward and derivative rule: an op without templates.
+
+    On a batch, the array forward and the same rule (generic: it runs on arrays) when the op has
+    them; a custom op's float functions applied entry by entry otherwise.
+    """
+    if op.scalar is None or op.derivatives is None:
+        raise TypeError(f"trace: the op {str(op)!r} has no scalar forward to replay")
+    xs = ", ".join(f"{{p{i}}}" for i in range(n))
+    f, d = f"_op{k}", f"_op{k}_d"
+    rule = op.derivatives
+    if op.array is not None:
+        batch_forward = lambda *arrays: op.array(*arrays, *op.args)
+        batch_rule = rule
+    else:
+        batch_forward = _elementwise(op.forward, n)
+        batch_rule = None if rule.__class__ is tuple else _elementwise(rule, n + 1, outputs=n)
+    if rule.__class__ is tuple:
+        derivatives = tuple(_literal(float(c)) for c in rule)
+        batch_derivatives = None
+    else:
+        derivatives = tuple(f"{d}({{out}}, {xs})[{i}]" for i in range(n))
+        batch_derivatives = tuple(f"{d}_batch({{out}}, {xs})[{i}]" for i in range(n))
+    namespace = {f: op.forward, f"{f}_batch": batch_forward, d: rule, f"{d}_batch": batch_rule}
+    replay = Replay(f"{f}({xs})", f"{f}_batch({xs})", derivatives, batch_derivatives)
+    return replay, {}, namespace
 
 
-def _np_sigmoid(x):
-    # Like value._sigmoid: exp only ever sees a non-positive argument.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+def _elementwise(fn: Callable, n_in: int, outputs: int = 1) -> Callable:
+    """`fn` of floats applied entry by entry to arrays (numbers broadcast)."""
+    ufunc = np.frompyfunc(lambda *xs: fn(*xs), n_in, outputs)
 
+    def apply(*xs):
+        result = ufunc(*xs)
+        if outputs == 1:
+            return np.asarray(result, dtype=float)
+        return tuple(np.asarray(r, dtype=float) for r in result)
 
-def _np_sign(x):
-    # value._sign on arrays: 0 at 0 and at nan
-    return np.where(np.isnan(x), 0.0, np.sign(x))
-
-
-def _np_pow_base_derivative(a, b):
-    # value._pow_base_derivative on arrays: b a^(b-1), exactly 0 where b = 0.
-    d = b * np.power(a, b - 1.0)  # (the replay runs under np.errstate(all="ignore"))
-    return np.where(b == 0.0, 0.0, d)
-
-
-def _np_pow_exponent_derivative(out, a, b):
-    # value._pow_exponent_derivative on arrays: a^b ln a for a > 0; at a = 0, 0 for b >= 0 and
-    # out * -inf for b < 0; nan below 0.
-    d = out * np.log(np.where(a < 0.0, np.nan, a))
-    return np.where((a == 0.0) & (b >= 0.0), 0.0, d)
+    return apply
 
 
 def _dot(g, d):
@@ -131,43 +113,7 @@ def _dot(g, d):
     return float(np.dot(g, d)) if d.__class__ is np.ndarray else float(g.sum()) * d
 
 
-_NAMESPACE = {
-    "_np": np,
-    "_exp": math.exp,
-    "_log": math.log,
-    "_tanh": math.tanh,
-    "_sin": math.sin,
-    "_cos": math.cos,
-    "_log1p": math.log1p,
-    "_sigmoid": _value._sigmoid,
-    "_sign": _value._sign,
-    "_power": _value._power,  # the checked a ** b of the engine: domain errors are named
-    "_slope": _value.power,  # x ** p with 0 ** negative = inf, as the engine's derivative rule
-    "_pow_derivatives": _value._pow_derivatives,
-    "_np_sigmoid": _np_sigmoid,
-    "_np_pow_base_derivative": _np_pow_base_derivative,
-    "_np_sign": _np_sign,
-    "_np_pow_exponent_derivative": _np_pow_exponent_derivative,
-    "_dot": _dot,
-    "_inf": math.inf,
-    "_nan": math.nan,
-}
-
-
-def _rule(op) -> tuple[Rule, dict]:
-    """The replay rule of a primitive and its extra fields (the exponent of `x ** c`)."""
-    exponent = getattr(op, "exponent", None)
-    if str(op) == "sum":  # n inputs {p0} ... {p(n-1)}, added left to right as the engine does
-        terms = " + ".join(f"{{p{i}}}" for i in range(len(op.derivatives)))
-        return Rule(terms, terms, ("1.0",) * len(op.derivatives)), {}
-    if exponent == 0.0:
-        return RULES["**0"], {}
-    if exponent is not None:
-        return RULES["**c"], {"c": _literal(exponent), "c1": _literal(exponent - 1.0)}
-    try:
-        return RULES[str(op)], {}
-    except KeyError:
-        raise TypeError(f"trace: the primitive {str(op)!r} has no replay rule in RULES") from None
+_BASE = {"_np": np, "_dot": _dot, "_inf": math.inf, "_nan": math.nan}
 
 
 def _literal(x: float) -> str:
@@ -183,13 +129,13 @@ def _literal(x: float) -> str:
 
 
 class _Step(NamedTuple):
-    op: object  # the Primitive
+    op: Any  # the Primitive
     args: tuple[str, ...]  # "x3" (input 3), "v5" (node 5) or a float literal (a constant)
 
 
 def _record(root: Value, inputs: Sequence[Value]) -> tuple[list[_Step], str]:
     """The graph behind `root` as steps in topological order, and the name of the result."""
-    names = {}
+    names: dict[int, str] = {}
     for i, leaf in enumerate(inputs):
         if leaf.parents:
             raise ValueError(
@@ -212,7 +158,7 @@ def _record(root: Value, inputs: Sequence[Value]) -> tuple[list[_Step], str]:
 
 def _signature(steps: list[_Step], result: str) -> tuple:
     """What must match for a replay to be valid: ops (with exponents), wiring and constants."""
-    return (tuple((str(s.op), getattr(s.op, "exponent", None), s.args) for s in steps), result)
+    return (tuple((str(s.op), s.op.args, s.args) for s in steps), result)
 
 
 # -------------------------------------------------------------------- code generation
@@ -227,27 +173,29 @@ def _per_sample_names(steps: list[_Step], batched_inputs: frozenset) -> set:
     return batched
 
 
-def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: bool) -> str:
+def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: bool):
     """Source of `run(x0, ..., seed)`: the forward pass and, with `grad`, the backward pass.
 
     `batched` holds the names ("x2", "v7") of per-sample values (numpy arrays); everything else is
     a float. With `reduce`, a gradient flowing from a per-sample node into a shared value is
-    summed over the batch right there.
+    summed over the batch right there. Returns the source and the namespace it runs in.
     """
+    namespace = dict(_BASE)
     params = [f"x{i}" for i in range(n_inputs)]
     lines = [f"def run({', '.join([*params, 'seed'])}):"]
-    batched = _per_sample_names(steps, batched)
+    per_sample = _per_sample_names(steps, batched)
     rules = []
     for k, step in enumerate(steps):
-        rule, extra = _rule(step.op)
+        rule, extra, names = _rule(step.op, k, len(step.args))
+        namespace.update(names)
         fields = dict(zip("ab", step.args), out=f"v{k}", **extra)
         fields.update((f"p{i}", arg) for i, arg in enumerate(step.args))
-        is_batched = f"v{k}" in batched
+        is_batched = f"v{k}" in per_sample
         lines.append(f"    v{k} = {(rule.batch if is_batched else rule.scalar).format(**fields)}")
         rules.append((rule, fields, is_batched))
     if not grad:
         lines.append(f"    return {result}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n", namespace
 
     assigned = set()
 
@@ -270,7 +218,7 @@ def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: b
             if not arg.startswith(("x", "v")):
                 continue  # a constant: no gradient
             d = d.format(**fields)
-            if reduce and is_batched and arg not in batched:
+            if reduce and is_batched and arg not in per_sample:
                 contribution = {"1.0": f"float({g}.sum())", "-1.0": f"-float({g}.sum())"}.get(
                     d, f"_dot({g}, {d})"
                 )
@@ -279,11 +227,10 @@ def _generate(steps, result, n_inputs, batched: frozenset, reduce: bool, grad: b
             accumulate("g" + arg, contribution)
     grads = [f"g{p}" if f"g{p}" in assigned else "0.0" for p in params]
     lines.append(f"    return {result}, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", namespace
 
 
-def _exec(source: str, filename: str) -> Callable:
-    namespace = dict(_NAMESPACE)
+def _exec(source: str, filename: str, namespace: dict) -> Callable:
     exec(compile(source, filename, "exec"), namespace)  # our own generated source
     return namespace["run"]
 
@@ -309,6 +256,8 @@ class Compiled:
         self._inputs = values
         self._steps, self._result = _record(self._run_fn(values), values)
         self._signature = _signature(self._steps, self._result)
+        for k, step in enumerate(self._steps):
+            _rule(step.op, k, len(step.args))  # an op that cannot be replayed is refused now
         self._cache: dict = {}
 
     @property
@@ -352,7 +301,7 @@ class Compiled:
         if n is None:
             value, grads = self._program(batched, True, True)[0](*flat, float(gradient))
             return value, self._unflatten([float(g) for g in grads])
-        seed = np.broadcast_to(np.asarray(gradient, dtype=float), (n,))
+        seed: Any = np.broadcast_to(np.asarray(gradient, dtype=float), (n,))
         if self._result not in _per_sample_names(self._steps, batched):  # a shared output
             seed = seed if per_sample else float(seed.sum())
         run = self._program(frozenset(batched), not per_sample, True)[0]
@@ -370,9 +319,11 @@ class Compiled:
     def _program(self, batched: frozenset, reduce: bool, grad: bool):
         key = (batched, reduce, grad)
         if key not in self._cache:  # which nodes are per-sample depends only on which inputs are
-            source = _generate(self._steps, self._result, self.n_inputs, batched, reduce, grad)
+            source, namespace = _generate(
+                self._steps, self._result, self.n_inputs, batched, reduce, grad
+            )
             name = getattr(self.fn, "__name__", "fn")
-            self._cache[key] = (_exec(source, f"<compiled {name}>"), source)
+            self._cache[key] = (_exec(source, f"<compiled {name}>", namespace), source)
         return self._cache[key]
 
     def _run_fn(self, values: list[Value]) -> Value:
@@ -387,7 +338,7 @@ class Compiled:
             raise TypeError(
                 f"{self!r}: expected {len(self._spec)} arguments as traced, got {len(args)}"
             )
-        flat = []
+        flat: list = []
         for k, (a, s) in enumerate(zip(args, self._spec)):
             _flatten_into(a, s, flat, f"argument {k}")
         batched, n = set(), None

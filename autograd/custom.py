@@ -29,26 +29,36 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .value import Primitive, Value, _node
+from .ops.core import REGISTRY, Op
+from .tensor import Tensor
+from .value import Value, _node
 
 _REAL = (numbers.Real, np.bool_)
 
 __all__ = ["define_op", "primitive"]
 
 
-def define_op(name: str, forward: Callable, derivatives) -> Callable:
-    """A new primitive op, as a function of Values (and plain numbers).
+def define_op(
+    name: str, forward: Callable, derivatives: Any, array: Callable | None = None
+) -> Callable:
+    """A new primitive op, as a function of Values (and plain numbers), and of Tensors if
+    `array` (its forward on numpy arrays) is given.
 
     `forward(*floats) -> float` computes the value (raise ValueError or ArithmeticError, naming
     the op and the value, outside its domain); `derivatives(out, *inputs)` gives the local
     derivatives (see the module docstring), or is a tuple of constants. The returned function
     takes numbers or Values; with no Value among its arguments it just returns `forward`'s float.
-    Its `.op` is the Primitive (with `.forward` attached, which `draw_graph(check=True)` uses).
+    Its `.op` is the registry entry (`autograd.ops.REGISTRY["custom:" + name]`): its `scalar` is
+    `forward`, which `draw_graph(check=True)` and `trace` use. With `array`, the same rule serves
+    Tensors: write it with operators and `autograd.ops.core`'s generic `exp`, `log`, ... so it
+    runs on arrays too (it is evaluated at the output's shape; broadcasting is undone for you).
 
     >>> from autograd import Value
     >>> hypot = define_op(
@@ -66,6 +76,7 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
         raise ValueError(f"define_op: name must be a non-empty str, got {name!r}")
     if not callable(forward):
         raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    rule: Any
     if isinstance(derivatives, (list, tuple)):
         rule = tuple(float(d) for d in derivatives)
     elif callable(derivatives):
@@ -75,10 +86,24 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
             f"define_op({name!r}): derivatives must be a function (out, *inputs) -> tuple or a "
             f"tuple of constants, got {derivatives!r}"
         )
-    op = Primitive(name, rule)
-    op.forward = forward
+    arity = len(rule) if rule.__class__ is tuple else _arity(forward)
+    if array is not None and not callable(array):
+        raise TypeError(f"define_op({name!r}): array must be callable, got {array!r}")
+    op = Op(
+        name,
+        arity,
+        scalar=forward,
+        array=array,
+        derivatives=rule,
+        key=f"custom:{name}",
+        custom=True,
+    )
+    REGISTRY[op.key] = op  # a later define_op of the same name replaces it
 
     def apply(*args):
+        if array is not None and any(isinstance(a, Tensor) for a in args):
+            like = next(a for a in args if isinstance(a, Tensor))
+            return Tensor._from_op(op, tuple(_tensor(a, like) for a in args))
         if not any(isinstance(a, Value) for a in args):
             return forward(*args)
         inputs = tuple(a if isinstance(a, Value) else Value(_number(name, a)) for a in args)
@@ -87,7 +112,7 @@ def define_op(name: str, forward: Callable, derivatives) -> Callable:
         out = forward(*(v.data for v in inputs))
         return _node(_number(name, out, "forward returned"), op, inputs)
 
-    apply.op = op
+    apply.op = op  # type: ignore[attr-defined]
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = getattr(forward, "__doc__", None)
     return apply
@@ -122,6 +147,23 @@ def _checked(name: str, rule: Callable) -> Callable:
 
     derivatives.__name__ = f"{name}_derivatives"
     return derivatives
+
+
+def _tensor(x: Any, like: Tensor) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=like.data.dtype, requires_grad=False)
+
+
+def _arity(forward: Callable) -> int | None:
+    """How many inputs `forward` takes (None when it takes any number)."""
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: math.sin
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.default is p.empty and p.kind is not p.KEYWORD_ONLY for p in parameters)
 
 
 def _number(name: str, x, what: str = "got") -> float:

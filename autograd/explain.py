@@ -40,9 +40,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from .backward import topological_order
 from .functional import grad
 from .value import Value
+from .walk import on_path, topological_order
 
 __all__ = ["Derivation", "explain"]
 
@@ -204,10 +204,7 @@ class _Graph:
     def __init__(self, root: Value, wrt: Value):
         self.root, self.wrt = root, wrt
         order = topological_order(root)
-        self.on_path = {wrt}
-        for node in order:  # parents first
-            if any(p in self.on_path for p in node.parents):
-                self.on_path.add(node)
+        self.on_path = on_path(order, wrt)
         self.depends = root in self.on_path
         # the nodes strictly between wrt and root (root included), parents first
         self.nodes = [n for n in order if n in self.on_path and n is not wrt]
@@ -293,7 +290,7 @@ def _derive(graph: _Graph, s, method: str) -> tuple[float, list]:
     definitions = []
     for node in graph.defined:
         symbolic = _equation(s, node, [_operand(s, graph, p) for p in node.parents])
-        power = str(node.op).startswith("**")  # (-2)^3; elsewhere only a later operand: 2 · (-3)
+        power = getattr(node.op, "paren_operands", False)  # (-2)^3; else later ones: 2 · (-3)
         numbers = [s.num(p.data, paren=i > 0 or power) for i, p in enumerate(node.parents)]
         numeric = _equation(s, node, numbers)
         rhs = [symbolic] + ([numeric] if numeric != symbolic else []) + [s.num(node.data)]
@@ -364,7 +361,7 @@ def _derive(graph: _Graph, s, method: str) -> tuple[float, list]:
 def _paths(graph: _Graph) -> list[list[tuple]]:
     """Every path from root to wrt as a list of (node, parent) edges, root first."""
     found = []
-    stack = [(graph.root, [])]
+    stack: list[tuple] = [(graph.root, [])]
     while stack:
         node, path = stack.pop()
         if node is graph.wrt:
@@ -387,77 +384,19 @@ def _operand(s, graph: _Graph, node: Value) -> str:
 
 
 def _equation(s, node: Value, xs: list[str]) -> str:
-    op = str(node.op)
-    c = _constant_exponent(op, node)
-    if c is not None:
-        return s.power(xs[0], s.num(c))
-    if op in ("+", "-", "/") and len(xs) == 2:
-        return f"{xs[0]} {op} {xs[1]}"
-    if op == "sum":
-        return " + ".join(xs)
-    if op == "neg" and len(xs) == 1:
-        return f"-{xs[0]}"
-    if op == "*":
-        return s.times.join(xs)
-    if op == "**":
-        return s.power(xs[0], xs[1])
-    if op == "abs" and len(xs) == 1:
-        return s.abs(xs[0])
-    return s.call(op, *xs)
+    op = node.op
+    formula = getattr(op, "formula", None)
+    return formula(s, xs, op.args) if formula is not None else s.call(str(op), *xs)
 
 
 def _derivative_formulas(s, graph: _Graph, node: Value) -> list[str] | None:
-    """The local derivative formulas, one per argument position (None for an unknown op)."""
-    op = str(node.op)
+    """The local derivative formulas, one per argument position (None for an op without)."""
+    op = node.op
+    formulas = getattr(op, "derivative_formulas", None)
+    if formulas is None:
+        return None
     xs = [_operand(s, graph, p) for p in node.parents]
-    out = s.name(graph.names[node])
-    c = _constant_exponent(op, node)
-    if c is not None:
-        if c - 1.0 == 0.0:
-            return [s.num(c)]
-        if c - 1.0 == 1.0:
-            return [s.times.join((s.num(c), xs[0]))]
-        return [s.times.join((s.num(c, paren=True), s.power(xs[0], s.num(c - 1.0))))]
-    unary = {
-        "exp": lambda x: s.call("exp", x),
-        "log": lambda x: s.frac("1", x),
-        "tanh": lambda x: f"1 - {s.power(out, '2')}",
-        "sigmoid": lambda x: s.times.join((out, f"(1 - {out})")),
-        "relu": lambda x: s.indicator(f"{x} > 0"),
-        "abs": lambda x: s.call("sign", x),
-        "softplus": lambda x: s.call("sigmoid", x),
-        "sin": lambda x: s.call("cos", x),
-        "cos": lambda x: "-" + s.call("sin", x),
-    }
-    if (op == "+" and len(xs) == 2) or op == "sum":
-        return ["1"] * len(xs)
-    if op == "-" and len(xs) == 2:
-        return ["1", "-1"]
-    if op == "neg" and len(xs) == 1:
-        return ["-1"]
-    if op == "/" and len(xs) == 2:
-        a, b = xs
-        return [s.frac("1", b), "-" + s.frac(a, s.power(b, "2"))]
-    if op == "*" and len(xs) == 2:
-        return [xs[1], xs[0]]
-    if op == "**" and len(xs) == 2:
-        a, b = xs
-        return [
-            s.times.join((b, s.power(a, f"{b} - 1"))),
-            s.times.join((out, s.call("ln", a))),
-        ]
-    if op in unary and len(xs) == 1:
-        return [unary[op](xs[0])]
-    return None
-
-
-def _constant_exponent(op: str, node: Value) -> float | None:
-    if len(node.parents) == 1 and op.startswith("**"):
-        try:
-            return float(op[2:])
-        except ValueError:
-            return None
-    return None
+    return formulas(s, xs, s.name(graph.names[node]), op.args)
 
 
 # ------------------------------------------------------------------------------ styles

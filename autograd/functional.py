@@ -30,6 +30,7 @@ import numpy as np
 
 from .backward import gradients
 from .structure import is_container, leaves, rebuild
+from .tensor import Tensor
 from .value import Value
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "value_and_grad"]
@@ -58,7 +59,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
     """
     roots = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     if grad_outputs is None:
-        seeds = [1.0] * len(roots)
+        seeds = [None if isinstance(r, Tensor) else 1.0 for r in roots]
     else:
         seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(seeds) != len(roots):
@@ -66,17 +67,49 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False):
                 f"grad: {len(roots)} outputs but {len(seeds)} grad_outputs; give one per output"
             )
     for i, x in enumerate(roots):
-        if not isinstance(x, (Value, int, float)):
-            raise TypeError(f"grad: outputs[{i}] must be a Value or a number, got {_name(x)}")
+        if not isinstance(x, (Value, Tensor, int, float)):
+            raise TypeError(
+                f"grad: outputs[{i}] must be a Value, a Tensor or a number, got {_name(x)}"
+            )
+        if isinstance(x, Tensor):
+            seeds[i] = _tensor_seed(x, seeds[i], i)
     single = not isinstance(inputs, (list, tuple))
     targets = [inputs] if single else list(inputs)
     for i, x in enumerate(targets):
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs[{i}] must be a Value, got {_name(x)}")
+        if not isinstance(x, (Value, Tensor)):
+            raise TypeError(f"grad: inputs[{i}] must be a Value or a Tensor, got {_name(x)}")
     grads = gradients(roots, seeds, create_graph)
-    zero = (lambda: Value(0.0)) if create_graph else (lambda: 0.0)
-    found = [grads[x] if x in grads else zero() for x in targets]
+    found = [grads[x] if x in grads else _zero(x, create_graph) for x in targets]
+    if not create_graph:  # a Tensor's gradient is an array of its dtype (as `.grad` would be)
+        found = [
+            np.array(g, dtype=x.data.dtype) if isinstance(x, Tensor) else g
+            for x, g in zip(targets, found)
+        ]
     return found[0] if single else found
+
+
+def _tensor_seed(root: Tensor, seed, i: int):
+    """The seed of a Tensor output: 1 for one element, else an array of its shape."""
+    if seed is None or (isinstance(seed, (int, float)) and root.data.size == 1):
+        if root.data.size != 1:
+            raise ValueError(
+                f"grad: outputs[{i}] has shape {root.shape}; give grad_outputs of that shape"
+            )
+        return np.ones_like(root.data) * (1.0 if seed is None else seed)
+    seed = np.asarray(seed.data if isinstance(seed, Tensor) else seed, dtype=root.data.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"grad: grad_outputs[{i}] has shape {seed.shape}, outputs[{i}] has {root.shape}"
+        )
+    return seed
+
+
+def _zero(x, create_graph: bool):
+    """The gradient of an input the outputs do not depend on."""
+    if isinstance(x, Tensor):
+        zeros = np.zeros_like(x.data)
+        return Tensor(zeros, requires_grad=False) if create_graph else zeros
+    return Value(0.0) if create_graph else 0.0
 
 
 # ------------------------------------------------------------------------------ on functions
@@ -119,16 +152,20 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     def wrapped(*args):
         lifted, wanted = _lift_args(args, argnums, "jacobian")
         out = f(*lifted)
-        outputs = leaves(out)
-        out_shape = np.shape(rebuild(out, iter([0.0] * len(outputs))))
+        if isinstance(out, Tensor):
+            outputs, out_shape = _entries(out), out.shape
+        else:
+            outputs = leaves(out)
+            out_shape = np.shape(rebuild(out, iter([0.0] * len(outputs))))
         jacobians = []
         for i in wanted:
             xs = leaves(lifted[i])
+            size = sum(_size(x) for x in xs)
             rows = [
-                grad(y, xs) if xs and isinstance(y, Value) else [0.0] * len(xs) for y in outputs
+                _flat(grad(y, xs)) if xs and isinstance(y, (Value, Tensor)) else [0.0] * size
+                for y in outputs
             ]
-            shape = out_shape + np.shape(_mirror(args[i], iter([0.0] * len(xs))))
-            jacobians.append(_array(rows, shape))
+            jacobians.append(_array(rows, out_shape + _shape_of(args[i], xs)))
         return tuple(jacobians) if isinstance(argnums, (list, tuple)) else jacobians[0]
 
     return _named(wrapped, f, "jacobian")
@@ -151,8 +188,8 @@ def hessian(f: Callable, argnum: int = 0) -> Callable:
         _check_scalar(out, "hessian")
         xs = leaves(lifted[i])
         first = grad(out, xs, create_graph=True) if xs else []
-        rows = [grad(g, xs) for g in first]
-        shape = np.shape(_mirror(args[i], iter([0.0] * len(xs))))
+        rows = [_flat(grad(g, xs)) for g in _components(first)]
+        shape = _shape_of(args[i], xs)
         return _array(rows, shape + shape)
 
     return _named(wrapped, f, "hessian")
@@ -169,6 +206,14 @@ def hvp(f: Callable, x, v):
     """
     lifted, _ = _lift_args((x,), 0, "hvp")
     xs = leaves(lifted[0])
+    if isinstance(x, Tensor):
+        direction = np.asarray(_data(v), dtype=float)
+        if direction.shape != x.shape:
+            raise ValueError(f"hvp: x has shape {x.shape} but v has shape {direction.shape}")
+        out = f(lifted[0])
+        _check_scalar(out, "hvp")
+        (g,) = grad(out, xs, create_graph=True)
+        return grad((g * direction).sum(), xs)[0]
     directions = [float(_data(d)) for d in leaves(v)]
     if len(directions) != len(xs):
         raise ValueError(f"hvp: x has {len(xs)} entries but v has {len(directions)}")
@@ -189,13 +234,46 @@ def _lift_args(args: tuple, argnums, who: str) -> tuple[list, tuple[int, ...]]:
         if not isinstance(i, int) or not -len(args) <= i < len(args):
             raise ValueError(f"{who}: argnums {argnums!r} out of range for {len(args)} arguments")
     wanted = tuple(i % len(args) for i in wanted)
-    lifted = [rebuild(a, (Value(float(_data(x))) for x in leaves(a)), object) for a in args]
+    lifted = [
+        Tensor(a.data, dtype=a.data.dtype)  # a fresh leaf Tensor: f's graph starts here
+        if isinstance(a, Tensor)
+        else rebuild(a, (Value(float(_data(x))) for x in leaves(a)), object)
+        for a in args
+    ]
     return lifted, wanted
 
 
 def _mirror(arg, values):
-    """`values` (floats) put into the structure of the argument `arg`."""
+    """`values` (floats; an array for a Tensor) put into the structure of the argument `arg`."""
+    if isinstance(arg, Tensor):
+        return np.asarray(_data(next(values)), dtype=arg.data.dtype)
     return rebuild(arg, (float(_data(v)) for v in values), float)
+
+
+def _entries(t: Tensor) -> list:
+    """The entries of a Tensor as one-element Tensors (each can be differentiated)."""
+    flat = t.reshape(-1)
+    return [flat[k] for k in range(t.data.size)]
+
+
+def _components(grads: list) -> list:
+    """Gradients split into scalar nodes: Values as they are, Tensors entry by entry."""
+    return [c for g in grads for c in (_entries(g) if isinstance(g, Tensor) else [g])]
+
+
+def _flat(grads: list) -> list[float]:
+    """Gradients as one flat list of floats (a Tensor's gradient array contributes each entry)."""
+    return [float(x) for g in grads for x in np.ravel(_data(g))]
+
+
+def _size(x) -> int:
+    return x.data.size if isinstance(x, Tensor) else 1
+
+
+def _shape_of(arg, xs: list) -> tuple:
+    if isinstance(arg, Tensor):
+        return arg.shape
+    return np.shape(_mirror(arg, iter([0.0] * len(xs))))
 
 
 def _array(rows: list, shape: tuple):
@@ -204,7 +282,7 @@ def _array(rows: list, shape: tuple):
 
 
 def _data(x):
-    return x.data if isinstance(x, Value) else x
+    return x.data if isinstance(x, (Value, Tensor)) else x
 
 
 def _float(x) -> float:
@@ -212,6 +290,8 @@ def _float(x) -> float:
 
 
 def _check_scalar(out, who: str) -> None:
+    if isinstance(out, Tensor) and out.data.size == 1:
+        return
     if is_container(out) or not isinstance(out, (Value, int, float, np.floating)):
         raise TypeError(
             f"{who}: f must return a scalar (a Value or a number), got {_name(out)}; "

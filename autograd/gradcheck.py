@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import inspect
 import math
-import operator
+from typing import Any
 
-from . import mode
+import numpy as np
+
+from .backward import sum_to
 from .functional import grad
 from .report import Entry, Report, make_entry
 from .structure import flatten, is_container, leaves, rebuild
-from .value import Value, sum_values
+from .tensor import Tensor
+from .value import Value
 
 __all__ = [
     "GradcheckError",
@@ -85,7 +88,7 @@ def numerical_grad(f, inputs, eps: float = EPS):
     [4.0, 3.0]
     """
     problem = _Problem(f, inputs, None, "numerical_grad")
-    slopes = [_slopes(problem.value, leaf, eps)[0] for leaf in problem.leaves]
+    slopes = [_slopes(problem.value, slot, eps)[0] for slot in problem.slots]
     return problem.mirror(slopes)
 
 
@@ -121,13 +124,12 @@ def gradcheck(
     if not eps > 0.0:
         raise ValueError(f"gradcheck: eps must be > 0, got {eps!r}")
     problem = _Problem(f, inputs, names, "gradcheck")
-    xs = problem.leaves
     out = problem.output()
-    value = float(_data(out))
+    value = problem.scalar(out)
     entries = []
-    analytic = grad(out, xs) if isinstance(out, Value) and xs else [0.0] * len(xs)
-    for name, leaf, a in zip(problem.names, xs, analytic):
-        numeric, forward, backward = _slopes(problem.value, leaf, eps, center=value)
+    analytic = problem.gradient(out)
+    for name, slot, a in zip(problem.names, problem.slots, analytic):
+        numeric, forward, backward = _slopes(problem.value, slot, eps, center=value)
         entries.append(_entry(f"∂f/∂{name}", a, numeric, atol, rtol, forward, backward))
     if order == 2:
         entries += _second_order(problem, out, eps, atol, rtol)
@@ -139,18 +141,10 @@ def gradcheck(
 
 def _second_order(problem: _Problem, out, eps: float, atol: float, rtol: float) -> list[Entry]:
     """H[i][j] from differentiating the create_graph gradient vs differences of that gradient."""
-    xs = problem.leaves
-    if isinstance(out, Value) and xs:
-        first = grad(out, xs, create_graph=True)
-        hessian = [grad(g, xs) for g in first]
-    else:
-        hessian = [[0.0] * len(xs) for _ in xs]
-
-    def gradient() -> list[float]:
-        y = problem.output()
-        return grad(y, xs) if isinstance(y, Value) else [0.0] * len(xs)
-
-    columns = [_slopes(gradient, leaf, eps) for leaf in xs]  # column j: dg/dx_j
+    hessian = [problem.gradient(g) for g in problem.components(problem.gradient_nodes(out))]
+    columns = [
+        _slopes(lambda: problem.gradient(problem.output()), slot, eps) for slot in problem.slots
+    ]
     entries = []
     for i, a in enumerate(problem.names):
         for j, b in enumerate(problem.names):
@@ -186,33 +180,40 @@ def compare_with_torch(
         raise TypeError(
             "compare_with_torch: f must take the inputs as arguments (it runs on torch tensors too)"
         )
-    xs = problem.leaves
     out = problem.output()
-    ours = [("f", _data(out))]
-    first = grad(out, xs, create_graph=order == 2) if isinstance(out, Value) and xs else []
-    first = first or [0.0] * len(xs)
-    ours += [(f"∂f/∂{n}", _data(g)) for n, g in zip(problem.names, first)]
+    ours = [("f", problem.scalar(out))]
+    ours += [(f"∂f/∂{n}", g) for n, g in zip(problem.names, problem.gradient(out))]
 
-    tensors = [torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in xs]
+    tensors = [
+        torch.tensor(np.asarray(x.data), dtype=torch.float64, requires_grad=True)
+        for x in problem.leaves
+    ]
     t_out = f(*problem.rebuild_args(tensors))
     theirs = [t_out.item() if torch.is_tensor(t_out) else float(t_out)]
-    t_first = [None] * len(xs)
-    if torch.is_tensor(t_out) and t_out.requires_grad and xs:
+    t_first = [None] * len(tensors)
+    if torch.is_tensor(t_out) and t_out.requires_grad and tensors:
         t_first = torch.autograd.grad(t_out, tensors, allow_unused=True, create_graph=order == 2)
-    theirs += [0.0 if g is None else g.item() for g in t_first]
+    t_components = [(g, k) for g, t in zip(t_first, tensors) for k in range(max(t.numel(), 1))]
+    theirs += [0.0 if g is None else g.reshape(-1)[k].item() for g, k in t_components]
 
     if order == 2:
+        rows = [problem.gradient(g) for g in problem.components(problem.gradient_nodes(out))]
         for i, a in enumerate(problem.names):
-            row = grad(first[i], xs) if isinstance(first[i], Value) else [0.0] * len(xs)
-            t_row = [None] * len(xs)
-            if t_first[i] is not None and t_first[i].requires_grad:
+            g, k = t_components[i]
+            t_row = [None] * len(tensors)
+            if g is not None and g.requires_grad:
                 t_row = torch.autograd.grad(
-                    t_first[i], tensors, allow_unused=True, retain_graph=True
+                    g.reshape(-1)[k], tensors, allow_unused=True, retain_graph=True
                 )
+            t_flat = [
+                0.0 if r is None else r.reshape(-1)[m].item()
+                for r, t in zip(t_row, tensors)
+                for m in range(max(t.numel(), 1))
+            ]
             for j, b in enumerate(problem.names):
                 name = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
-                ours.append((name, row[j]))
-                theirs.append(0.0 if t_row[j] is None else t_row[j].item())
+                ours.append((name, rows[i][j]))
+                theirs.append(t_flat[j])
 
     entries = [make_entry(n, a, t, atol, rtol) for (n, a), t in zip(ours, theirs)]
     report = Report(
@@ -239,6 +240,8 @@ def check_local_derivatives(node, *, eps: float = EPS, atol: float = ATOL, rtol:
     """
     if not node.parents:
         return "unchecked", []
+    if isinstance(node, Tensor):
+        return _check_tensor_op(node, eps, atol, rtol)
     forward = forward_of(node.op, len(node.parents))
     if forward is None:
         return "unchecked", []
@@ -262,58 +265,63 @@ def check_local_derivatives(node, *, eps: float = EPS, atol: float = ATOL, rtol:
     return status, entries
 
 
-# ------------------------------------------------------------------------------ forwards of ops
+MAX_CHECKED_ENTRIES = 64  # a Tensor op's inputs are checked entry by entry up to this size
 
-_BINARY = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
-_UNARY = {"neg": operator.neg} | {
-    name: getattr(Value, name)
-    for name in ("exp", "log", "tanh", "sigmoid", "relu", "abs", "softplus", "sin", "cos")
-}
+
+def _check_tensor_op(node: Tensor, eps: float, atol: float, rtol: float):
+    """A Tensor op's VJP for a fixed pseudo-random output gradient g against central differences
+    of <g, forward(x)> in each entry of each input (inputs of up to 64 entries, float64)."""
+    op = node.op
+    xs = [np.array(p.data, dtype=float) for p in node.parents]
+    if op.array is None or any(x.size > MAX_CHECKED_ENTRIES for x in xs):
+        return "unchecked", []
+    g = np.random.default_rng(0).uniform(0.5, 1.5, np.shape(node.data))
+
+    def weighted(*arrays) -> float:
+        out = op.array(*arrays, *op.args, *node.args)
+        return float(np.sum(g * (out[0] if op.saves else out)))
+
+    analytic = op.vjp(g, np.asarray(node.data, dtype=float), xs, node)
+    entries, status = [], "ok"
+    for i, (parent, a) in enumerate(zip(node.parents, analytic)):
+        if a is None:
+            continue
+        a = np.broadcast_to(sum_to(np.asarray(a), xs[i].shape), xs[i].shape)
+        name = parent.label or f"arg{i}"
+        for index in np.ndindex(xs[i].shape):
+
+            def at(t: float, i: int = i, index: tuple = index) -> float:
+                shifted = [x.copy() for x in xs]
+                shifted[i][index] = t
+                return weighted(*shifted)
+
+            numeric, up, down = _slope_1d(at, float(xs[i][index]), eps)
+            where = f"[{', '.join(map(str, index))}]" if index else ""
+            entry = _entry(
+                f"<g, ∂{op}/∂{name}{where}>", float(a[index]), numeric, atol, rtol, up, down
+            )
+            entries.append(entry)
+            if not entry.passed:
+                kink = entry.note.startswith("kink") and status != "fail"
+                status = "kink" if kink else "fail"
+    return status, entries
+
+
+# ------------------------------------------------------------------------------ forwards of ops
 
 
 def forward_of(op, arity: int):
-    """The forward of a primitive as a function of floats (None when it cannot be recovered).
-
-    A custom op carries its own (`op.forward`); built-in ops are re-run through Value, so the
-    check sees the very code the graph ran. A constant power `**c` takes c from its name.
-    """
-    own = getattr(op, "forward", None)
-    if own is not None:
-        return lambda *xs: float(own(*xs))
-    name = str(op)
-    if name == "sum":
-        return _via_values(lambda *vs: sum_values(vs))
-    if arity == 2 and name in _BINARY:
-        return _via_values(_BINARY[name])
-    if arity == 1 and name in _UNARY:
-        return _via_values(_UNARY[name])
-    if arity == 1 and name.startswith("**"):
-        try:
-            c = float(name[2:])
-        except ValueError:
-            return None
-        return _via_values(lambda x: x**c)
-    return None
-
-
-def _via_values(fn):
-    def forward(*xs: float) -> float:
-        with mode.no_grad():
-            return fn(*(Value(x) for x in xs)).data
-
-    return forward
+    """The forward of an op as a function of floats (None for an op without a scalar forward):
+    the registry entry's own `scalar`, with its parameters bound (the exponent of `x ** c`)."""
+    if getattr(op, "scalar", None) is None:
+        return None
+    return lambda *xs: float(op.forward(*xs))
 
 
 # ------------------------------------------------------------------------------ finite differences
 
 
-def _slopes(evaluate, leaf: Value, eps: float, center=None):
+def _slopes(evaluate, leaf: Any, eps: float, center=None):
     """(central, forward, backward) differences of `evaluate()` (a number or a list of numbers)
     in `leaf.data`; the leaf is restored whatever happens."""
     x = leaf.data
@@ -399,10 +407,28 @@ class _Problem:
             rebuild(a, (self._leaf(path, x) for path, x in flatten(a)), object) for a in self.args
         ]
         self.leaves = [leaf for a in self.lifted for leaf in leaves(a)]
+        # One slot per number: a Value, or one entry of a Tensor.
+        self.slots = [
+            s
+            for leaf in self.leaves
+            for s in ([leaf] if isinstance(leaf, Value) else _entries(leaf))
+        ]
         self.call, self.closure, params = _caller(f, self.lifted, who)
         self.names = self._names(names, params)
 
-    def _leaf(self, path: str, x) -> Value:
+    def _leaf(self, path: str, x) -> Value | Tensor:
+        if isinstance(x, Tensor):
+            if x.parents:
+                raise ValueError(
+                    f"{self.who}: input {x.label or path or 'x'} is not a leaf Tensor (made by "
+                    f"{str(x.op)!r})"
+                )
+            if x.data.dtype != np.float64:
+                raise TypeError(
+                    f"{self.who}: Tensor input {x.label or path or 'x'} is {x.data.dtype}; "
+                    "finite differences need float64"
+                )
+            return x
         if isinstance(x, Value):
             if x.parents:
                 raise ValueError(
@@ -433,26 +459,77 @@ class _Problem:
                 base = params[i]
             else:
                 base = "x" if self.single else f"x{i}"
-            for path, leaf in flatten(arg, base):
-                found.append(leaf.label if leaf.label and names is None else path)
+            for path, leaf in flatten(arg, base):  # leaves: Values and Tensors
+                label = getattr(leaf, "label", "")
+                path = label if label and names is None else path
+                if isinstance(leaf, Tensor):
+                    found += [f"{path}[{', '.join(map(str, i))}]" for i in np.ndindex(leaf.shape)]
+                else:
+                    found.append(path)
         return found
 
     def output(self):
         out = self.call()
+        if isinstance(out, Tensor) and out.data.size == 1:
+            return out
         if is_container(out) or not isinstance(out, (Value, int, float)):
             kind = type(out).__name__
+            if isinstance(out, Tensor):
+                kind = f"a Tensor of shape {out.shape}"
             raise TypeError(
-                f"{self.who}: f must return a scalar (a Value or a number), got {kind}; check "
-                "each output separately, or a weighted sum of them"
+                f"{self.who}: f must return a scalar (a Value, a one-element Tensor or a number), "
+                f"got {kind}; check each output separately, or a weighted sum of them"
             )
         return out
 
+    @staticmethod
+    def scalar(out) -> float:
+        return float(out.data) if isinstance(out, (Value, Tensor)) else float(out)
+
     def value(self) -> float:
-        return float(_data(self.output()))
+        return self.scalar(self.output())
+
+    def gradient_nodes(self, out) -> list:
+        """d out / d leaf for every leaf, as nodes that can be differentiated again."""
+        if not isinstance(out, (Value, Tensor)) or not self.leaves:
+            return [None] * len(self.slots)
+        return grad(out, self.leaves, create_graph=True)
+
+    def components(self, grads: list) -> list:
+        """The gradients per leaf split into one scalar node (or None) per slot."""
+        found = []
+        for leaf, g in zip(self.leaves, grads):
+            if isinstance(leaf, Value):
+                found.append(g)
+            elif isinstance(g, Tensor):
+                flat = g.reshape(-1)
+                found += [flat[k] for k in range(leaf.data.size)]
+            else:
+                found += [None] * leaf.data.size
+        return found
+
+    def gradient(self, out) -> list[float]:
+        """d out / d slot for every slot, as floats (0.0 where out is not a node)."""
+        if not isinstance(out, (Value, Tensor)) or not self.leaves:
+            return [0.0] * len(self.slots)
+        found = []
+        for leaf, g in zip(self.leaves, grad(out, self.leaves)):
+            if isinstance(leaf, Value):
+                found.append(float(_data(g)))
+            else:
+                found += np.asarray(_data(g), dtype=float).reshape(-1).tolist()
+        return found
 
     def mirror(self, numbers: list):
         it = iter(numbers)
-        found = [rebuild(a, it, float) for a in self.args]
+        found = []
+        for arg, lifted in zip(self.args, self.lifted):
+            if isinstance(lifted, Tensor):
+                found.append(
+                    np.array([next(it) for _ in range(lifted.data.size)]).reshape(lifted.shape)
+                )
+            else:
+                found.append(rebuild(arg, it, float))
         return found[0] if self.single else found
 
     def rebuild_args(self, new_leaves: list) -> list:
@@ -489,7 +566,28 @@ def _caller(f, lifted: list, who: str):
 
 
 def _data(x):
-    return x.data if isinstance(x, Value) else x
+    return x.data if isinstance(x, (Value, Tensor)) else x
+
+
+class _Entry:
+    """One number of a Tensor, read and nudged through `.data` like a Value's."""
+
+    __slots__ = ("k", "tensor")
+
+    def __init__(self, tensor: Tensor, k: int):
+        self.tensor, self.k = tensor, k
+
+    @property
+    def data(self) -> float:
+        return float(self.tensor.data.flat[self.k])
+
+    @data.setter
+    def data(self, x: float) -> None:
+        self.tensor.data.flat[self.k] = x
+
+
+def _entries(tensor: Tensor) -> list[_Entry]:
+    return [_Entry(tensor, k) for k in range(tensor.data.size)]
 
 
 def _import_torch():

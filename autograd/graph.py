@@ -27,6 +27,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import walk
+
 __all__ = ["DEFAULT_MAX_NODES", "GraphvizNotFoundError", "draw_graph", "save_graph"]
 
 DEFAULT_MAX_NODES = 250  # Values in one picture; past this a graph is a hairball, not a diagram.
@@ -134,12 +136,12 @@ def draw_graph(
                 "draw_graph: root must be a Value or a Tensor (or a list of them), got "
                 f"{type(r).__name__} ({r!r:.60})"
             )
-    nodes = _collect(roots)
+    nodes = walk.topological_order(roots, leaves=True)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
     kinds = _kinds(nodes, roots, frozenset(parameters or ()))
     owner = _owners(nodes)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
-    on_path = _paths_to(nodes, highlight) if highlight is not None else set()
+    on_path = walk.on_path(nodes, highlight) if highlight is not None else set()
     checks = _check_ops(nodes) if check else {}
     if highlight is not None and highlight not in ids:
         raise ValueError("draw_graph: highlight must be a node of the graph of root")
@@ -384,32 +386,6 @@ def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) 
 # ------------------------------------------------------------------------------ graph structure
 
 
-def _collect(roots: Iterable) -> list:
-    """Every node the roots depend on, leaves included, each after all of its parents.
-
-    Iterative depth-first search (a stack of node + iterator over its parents), in argument order,
-    so the result is deterministic and a chain of any depth works at the default recursion limit.
-    """
-    order = []
-    seen = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
 def _kinds(nodes: list, roots: list, parameters=frozenset()) -> dict:
     """parameter / input / leaf / constant for leaves, output / intermediate otherwise.
 
@@ -465,15 +441,6 @@ def _owners(nodes: list) -> dict:
             owner[member] = path
             stack.extend(member.parents)
     return owner
-
-
-def _paths_to(nodes: list, target) -> set:
-    """The nodes on some path from a root down to `target`: those that depend on it."""
-    on_path = {target}
-    for node in nodes:  # parents come first
-        if node.parents and any(p in on_path for p in node.parents):
-            on_path.add(node)
-    return on_path
 
 
 # ------------------------------------------------------------------------------ folding modules
@@ -729,7 +696,7 @@ def _check_ops(nodes: list) -> dict:
 
     checks = {}
     for node in nodes:
-        if node.parents and not _is_array(node.data):
+        if node.parents:
             status, entries = check_local_derivatives(node)
             if status != "unchecked":
                 checks[node] = (status, entries)

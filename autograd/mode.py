@@ -6,7 +6,16 @@ has). They are process-wide, not per thread.
 
 from __future__ import annotations
 
+import gc
 from contextlib import ContextDecorator
+
+__all__ = [
+    "collector_paused",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+]
 
 grad_enabled = True
 anomaly_enabled = False
@@ -58,3 +67,30 @@ class detect_anomaly(_Switch):
     """
 
     flag, value = "anomaly_enabled", True
+
+
+class collector_paused:
+    """Pause Python's cyclic garbage collector inside this block (as it was, after).
+
+    Graphs of this library hold no reference cycles (no closures; a node points only at its
+    parents), so reference counting frees them and the collector can find nothing in them; but
+    with the collector on, building or walking a big graph triggers collections that traverse
+    every live node. The backward pass and `MLP.__call__` run under this; so does `nn.fit`.
+
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    """
+
+    __slots__ = ("_was_on",)
+
+    def __enter__(self) -> collector_paused:
+        self._was_on = gc.isenabled()
+        if self._was_on:
+            gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._was_on:
+            gc.enable()

@@ -29,6 +29,8 @@ from .gradcheck import gradcheck as _gradcheck
 from .gradcheck import numerical_grad as _numerical_grad
 from .testing import assert_grads_close as _assert_grads_close
 
+__all__ = ["assert_grads_close", "gradcheck", "numerical_grad", "pytest_addoption"]
+
 _INI = {
     "gradcheck_eps": (EPS, "step of the finite differences of the gradcheck fixture"),
     "gradcheck_atol": (ATOL, "absolute tolerance of the gradcheck fixture"),

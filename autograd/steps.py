@@ -24,9 +24,9 @@ import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .backward import topological_order
 from .explain import _derivative_formulas, _equation, _Text
 from .value import Value
+from .walk import topological_order
 
 __all__ = [
     "BackwardStep",
@@ -183,11 +183,10 @@ def op_rules(
     Returns (the local derivatives d node / d input from the op's own rule, one float per input;
     their formulas written with `names`, or None when `names` is None or the op has none; the op
     applied to `operands`, by default the inputs' names: `x · w`, `tanh(n2)`). The only code of
-    the steps that knows where rules and formulas live (today the `Primitive` of `value.py` and
-    the formula table of `explain`), so moving to an op registry changes this function alone.
+    the steps that knows where rules and formulas live: the node's op, an entry of the registry
+    (`autograd.ops`), which `explain` renders too.
     """
-    rule = node.op.derivatives
-    values = rule if rule.__class__ is tuple else rule(node.data, *(p.data for p in node.parents))
+    values = node.op.local_derivatives(node.data, [p.data for p in node.parents])
     derivatives = tuple(float(d) for d in values)
     style = _Style(precision)
     formulas = None

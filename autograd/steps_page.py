@@ -171,9 +171,10 @@ class _Layout:
     """
 
     def __init__(self, steps: Steps, collapse, max_nodes: int):
-        from .graph import _collect, _cut, _fold_level, _natural, _owners
+        from .graph import _cut, _fold_level, _natural, _owners
+        from .walk import topological_order
 
-        nodes = _collect([steps.root])
+        nodes = topological_order(steps.root, leaves=True)
         ids = {node: f"v{i}" for i, node in enumerate(nodes)}
         owner = _owners(nodes)
         fold = _fold_level(nodes, owner, max_nodes, collapse)
@@ -216,9 +217,10 @@ class _Layout:
 def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, precision, timeout):
     """The graph drawn by Graphviz, laid out with the final data and gradients (the widest text
     each box shows), as an inline <svg> element."""
-    from .graph import _collect, _owners
+    from .graph import _owners
+    from .walk import topological_order
 
-    owned = _owners(_collect([steps.root]))
+    owned = _owners(topological_order(steps.root, leaves=True))
     shadows = {}
     for node in steps.nodes:
         s = shadows[node] = _Shadow()

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+__all__ = ["children", "flatten", "is_container", "join_key", "leaves", "rebuild"]
+
 
 def is_container(x) -> bool:
     """True for the containers we walk into: list, tuple, dict and numpy arrays of rank >= 1."""

@@ -1,11 +1,10 @@
-"""The numpy-backed `Tensor`: the engine's idea on arrays, with vector-Jacobian rules.
+"""The numpy-backed `Tensor`: the engine's idea on arrays. Its operators dispatch to the registry.
 
-Each primitive is one entry of the table below: a `TensorOp` holding its name, its forward function
-on arrays and one vector-Jacobian rule (VJP) per input. A rule `vjp(g, out, *inputs, *args)` turns
-the gradient `g` of the output into the gradient of one input; `args` are the op's non-tensor
-arguments (an axis, a shape, an index). Elementwise ops broadcast like numpy and their rules are
-written at the output's shape: the one generic backward loop sums each gradient back to its input's
-shape, so no rule has to know about broadcasting.
+Every op is one entry of `autograd.ops`, shared with `Value` where it makes sense: its forward on
+arrays, its derivative rule (an elementwise op's local derivative, or a structural op's VJP),
+formula and replay. A node's op parameters that vary per call (an axis, a shape, an index) sit in
+its `.args`, named by the entry's `params`. Elementwise ops broadcast like numpy; the engine
+(`backward.py`) sums each gradient back to its input's shape, so no rule knows about broadcasting.
 
 A node holds its data, grad, op, parents and args (`__slots__`, no closures): dropping the last
 reference to a graph frees it by reference counting alone.
@@ -21,258 +20,44 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import mode
-from .backward import topological_order
+from .backward import backward as _backward
+from .ops.core import REGISTRY, Op
+from .ops.elementwise import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SUB,
+    TANH,
+)
+from .ops.linalg import MATMUL
+from .ops.nn import CROSS_ENTROPY, LOG_SOFTMAX, SOFTMAX
+from .ops.reduce import MAX, SUM
+from .ops.shape import GETITEM, RESHAPE, TRANSPOSE
+
+__all__ = ["Tensor", "TensorOp", "cross_entropy", "mse"]
 
 _new = object.__new__
 _ndarray = np.ndarray
-_add_reduce = np.add.reduce
 _REAL = (numbers.Real, np.bool_, np.ndarray)  # what `t + x` accepts besides a Tensor
 
-
-class TensorOp(str):
-    """A tensor primitive: its name (what `Tensor.op` shows and compares equal to), its forward
-    function `forward(*arrays, *args)` and one VJP `(g, out, *arrays, *args) -> gradient` per input.
-
-    `broadcasts` marks ops whose inputs broadcast (only used to word shape errors). A forward
-    declared with `saves=True` returns `(out, saved)`: `saved` (an intermediate its VJP reuses)
-    becomes the node's last arg.
-    """
-
-    def __new__(cls, name: str, forward, *vjps, broadcasts: bool = False, saves: bool = False):
-        self = super().__new__(cls, name)
-        self.forward = forward
-        self.vjps = vjps
-        self.broadcasts = broadcasts
-        self.saves = saves
-        return self
-
-
+TensorOp = Op  # the old name of a tensor op entry
 LEAF = ""  # the op of a leaf, as for Value
-
-
-# -------------------------------------------------------------------- helpers of the rules
-
-
-def _sigmoid(a):
-    # exp only ever sees -|a| <= 0, so nothing overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1, e) / (1 + e)
-
-
-def _relu(a):
-    # Against an array of zeros: numpy's maximum has a fast loop for two arrays, not for a scalar.
-    return np.maximum(a, np.zeros_like(a))
-
-
-def _sign(a):
-    # 0 at 0 and at nan, as Value's abs and PyTorch's
-    return np.where(np.isnan(a), 0, np.sign(a))
-
-
-def _softmax(a, axis):
-    # Shifting by the max leaves softmax unchanged and keeps every exp in (0, 1].
-    e = np.exp(a - a.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
-def _log_softmax(a, axis):
-    # log softmax(a) = a - logsumexp(a), with logsumexp(a) = m + log sum exp(a - m), m = max a.
-    shifted = a - a.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def _cross_entropy(z, picked):
-    # Mean over the batch of -log softmax(z)[target] = logsumexp(z) - z[target], with the stable
-    # logsumexp(z) = m + log sum e^(z - m), m = max z. `picked` indexes z.flat at the targets.
-    # Per example, log sum e^(z - m) and m - z[target] are both >= 0: their sum never cancels.
-    # The gradient, (softmax(z) - onehot(target)) / batch, costs little more here than the loss
-    # alone, so it is saved for the VJP.
-    n = len(z)
-    m = z.max(axis=1, keepdims=True)
-    e = np.exp(z - m)
-    total = e.sum(axis=1, keepdims=True)
-    loss = (np.log(total[:, 0]) + (m[:, 0] - z.take(picked))).sum() / n
-    e /= total * n
-    e.reshape(-1)[picked] -= 1 / n
-    return loss, e
-
-
-def _expand(g, shape, axes, keepdims):
-    """The gradient of a reduction, broadcast back to the input's shape (a read-only view)."""
-    if axes is not None and not keepdims:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
-
-
-def _max_vjp(g, out, a, axes, keepdims):
-    # The gradient goes to the entries equal to the max; ties share it equally (as torch.amax).
-    mask = a == _expand(out, a.shape, axes, keepdims)
-    count = mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
-    return mask * (_expand(g, a.shape, axes, keepdims) / count)
-
-
-def _pow_base_vjp(g, out, a, b):
-    # d a^b / da = b a^(b-1); where b = 0, a^b = 1 is constant: exactly 0, also where the
-    # product is 0 * inf (a = 0, a^-1 overflowing) or 0 * nan, as for Value.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = b * a ** (b - 1)
-    return g * np.where(b == 0, 0, d)
-
-
-def _pow_exponent_vjp(g, out, a, b):
-    # d a^b / db = a^b ln a: 0 where a = 0 and b >= 0 (PyTorch's convention), a^b ln 0 = -inf (or
-    # +inf for -0.0 ** odd b) where a = 0 and b < 0, nan where a < 0.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = out * np.log(np.where(a < 0, np.nan, a))
-    return g * np.where((a == 0) & (b >= 0), 0, d)
-
-
-def _swap(x):
-    return x.swapaxes(-1, -2)
-
-
-def _matmul_vjp_a(g, out, a, b):
-    # out = a @ b: d/da = g @ b^T. 1-D operands are matrices with their extra axis squeezed away.
-    if b.ndim == 1:
-        return np.multiply.outer(g, b) if a.ndim > 1 else g * b
-    if a.ndim == 1:
-        return (b @ g[..., None])[..., 0]
-    return g @ _swap(b)
-
-
-def _matmul_vjp_b(g, out, a, b):
-    # out = a @ b: d/db = a^T @ g.
-    if a.ndim == 1:
-        return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
-    if b.ndim == 1:
-        return (_swap(a) @ g[..., None])[..., 0]
-    return _swap(a) @ g
-
-
-def _getitem_vjp(g, out, a, index):
-    grad = np.zeros_like(a)
-    if _is_basic(index):
-        grad[index] = g  # ints and slices select each entry at most once
-    else:
-        np.add.at(grad, index, g)  # an index array may repeat an entry: gradients add up
-    return grad
-
-
-def _is_basic(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        p is None or p is Ellipsis or isinstance(p, (slice, numbers.Integral)) for p in parts
-    )
-
-
-def _inverse(axes):
-    return None if axes is None else tuple(np.argsort(axes))
-
-
-# -------------------------------------------------------------------- the primitive table
-
-# Elementwise arithmetic. Inputs broadcast; each rule is written at the output's shape.
-ADD = TensorOp(
-    "+",
-    np.add,
-    lambda g, y, a, b: g,  # d(a + b)/da = 1
-    lambda g, y, a, b: g,  # d(a + b)/db = 1
-    broadcasts=True,
-)
-SUB = TensorOp(
-    "-",
-    np.subtract,
-    lambda g, y, a, b: g,  # d(a - b)/da = 1
-    lambda g, y, a, b: -g,  # d(a - b)/db = -1
-    broadcasts=True,
-)
-MUL = TensorOp(
-    "*",
-    np.multiply,
-    lambda g, y, a, b: g * b,  # d(ab)/da = b
-    lambda g, y, a, b: g * a,  # d(ab)/db = a
-    broadcasts=True,
-)
-DIV = TensorOp(
-    "/",
-    np.divide,
-    lambda g, y, a, b: g / b,  # d(a/b)/da = 1/b
-    lambda g, y, a, b: -g * y / b,  # d(a/b)/db = -a/b^2 = -(a/b)/b
-    broadcasts=True,
-)
-POW = TensorOp(
-    "**",
-    np.power,
-    _pow_base_vjp,  # d a^b/da = b a^(b-1)
-    _pow_exponent_vjp,  # d a^b/db = a^b ln a
-    broadcasts=True,
-)
-NEG = TensorOp("neg", np.negative, lambda g, y, a: -g)
-
-# Elementwise functions.
-EXP = TensorOp("exp", np.exp, lambda g, y, a: g * y)  # d e^a/da = e^a
-LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
-TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
-SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
-RELU = TensorOp("relu", _relu, lambda g, y, a: g * (a > 0))  # d relu/da = 1 if a > 0 else 0
-ABS = TensorOp("abs", np.abs, lambda g, y, a: g * _sign(a))  # d|a|/da = sign a
-
-# Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
-SUM = TensorOp(
-    "sum",
-    lambda a, axes, keepdims: a.sum(axis=axes, keepdims=keepdims),
-    lambda g, y, a, axes, keepdims: _expand(g, a.shape, axes, keepdims),  # copy g to each entry
-)
-MAX = TensorOp(
-    "max",
-    lambda a, axes, keepdims: a.max(axis=axes, keepdims=keepdims),
-    _max_vjp,  # g to the argmax entries
-)
-
-# Shape and indexing: the gradient is moved back to where each entry came from.
-RESHAPE = TensorOp(
-    "reshape",
-    lambda a, shape: a.reshape(shape),
-    lambda g, y, a, shape: g.reshape(a.shape),
-)
-TRANSPOSE = TensorOp(
-    "transpose",
-    lambda a, axes: a.transpose(axes),
-    lambda g, y, a, axes: g.transpose(_inverse(axes)),
-)
-GETITEM = TensorOp("getitem", lambda a, index: a[index], _getitem_vjp)
-
-# Linear algebra. Batch axes broadcast like elementwise ones (and are summed back the same way).
-MATMUL = TensorOp(
-    "matmul",
-    np.matmul,
-    _matmul_vjp_a,  # g @ b^T
-    _matmul_vjp_b,  # a^T @ g
-    broadcasts=True,
-)
-
-# Softmax family: primitives, not compositions, because only the fused forms are stable.
-SOFTMAX = TensorOp(
-    "softmax",
-    _softmax,
-    lambda g, y, a, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),  # J^T g = y (g - <g,y>)
-)
-LOG_SOFTMAX = TensorOp(
-    "log_softmax",
-    _log_softmax,
-    lambda g, y, a, axis: g - np.exp(y) * g.sum(axis=axis, keepdims=True),  # g - softmax * sum g
-)
-CROSS_ENTROPY = TensorOp(
-    "cross_entropy",
-    _cross_entropy,
-    lambda g, y, z, picked, saved: g * saved,  # (softmax(z) - onehot) / batch, from forward
-    saves=True,
-)
 
 
 # -------------------------------------------------------------------- the Tensor
@@ -302,6 +87,14 @@ class Tensor:
 
     __slots__ = ("args", "data", "grad", "label", "op", "parents", "requires_grad")
     __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray + Tensor is a Tensor
+    data: np.ndarray
+    grad: Any  # None before a backward pass, then an array (a Tensor with create_graph)
+    label: str
+    op: Any  # an Op, or "" for a leaf
+    parents: tuple
+    args: tuple
+    requires_grad: bool
+    _from_op: ClassVar[Any]  # set below: applies any registry op to Tensors
 
     def __init__(self, data, dtype=None, requires_grad: bool = True, label: str = ""):
         if isinstance(data, Tensor):
@@ -444,6 +237,8 @@ class Tensor:
         return _apply(DIV, (_lift(other, self, "/"), self))
 
     def __pow__(self, exponent) -> Tensor:
+        if isinstance(exponent, (float, int)) and not isinstance(exponent, bool):
+            return _apply(POWC.bind(float(exponent)), (self,))  # x ** c: c is a parameter
         return _apply(POW, (self, _lift(exponent, self, "**")))
 
     def __rpow__(self, base) -> Tensor:
@@ -472,7 +267,17 @@ class Tensor:
     def abs(self) -> Tensor:
         return _apply(ABS, (self,))
 
-    __abs__ = abs  # builtin abs(t)
+    __abs__ = abs
+
+    def softplus(self) -> Tensor:
+        """ln(1 + e^x), stable for any finite x."""
+        return _apply(SOFTPLUS, (self,))
+
+    def sin(self) -> Tensor:
+        return _apply(SIN, (self,))
+
+    def cos(self) -> Tensor:
+        return _apply(COS, (self,))
 
     def sqrt(self) -> Tensor:  # sqrt x = x^0.5
         return self**0.5
@@ -541,11 +346,18 @@ class Tensor:
         return (d * d).mean()
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None) -> None:
+    def backward(self, gradient=None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node this tensor depends on.
 
         `gradient` defaults to 1 for a one-element tensor (a loss). Gradients accumulate across
-        calls, as in PyTorch: call `zero_grad()` between steps.
+        calls, as in PyTorch: call `zero_grad()` between steps. With `create_graph=True` each
+        `.grad` becomes a Tensor that can be differentiated again (second derivatives).
+
+        >>> x = Tensor([1.0, 2.0])
+        >>> (x * x * x).sum().backward(create_graph=True)     # grad = 3x^2
+        >>> x.grad.sum().backward()                            # adds d(sum 3x^2)/dx = 6x
+        >>> x.grad.data
+        array([ 9., 24.])
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -572,7 +384,7 @@ class Tensor:
                     f"backward: gradient shape {seed.shape} does not match tensor shape "
                     f"{self.data.shape}"
                 )
-        _backward(self, seed)
+        _backward(self, seed, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (`grad` back to None)."""
@@ -608,13 +420,13 @@ def _leaf(array: np.ndarray, requires_grad: bool, label: str = "") -> Tensor:
     return t
 
 
-def _apply(op: TensorOp, inputs: tuple, *args) -> Tensor:
+def _apply(op: Op, inputs: tuple, *args) -> Tensor:
     """Run a primitive forward and make its output node; every op goes through here.
 
     The graph is recorded only when grad mode is on and some input requires grad.
     """
     try:
-        out = op.forward(*[t.data for t in inputs], *args)
+        out = op.array(*[t.data for t in inputs], *op.args, *args)
     except (ValueError, IndexError) as exc:
         raise _shape_error(op, inputs, exc) from None
     if op.saves:
@@ -667,7 +479,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     return _apply(MATMUL, (a, b))
 
 
-def _shape_error(op: TensorOp, inputs: tuple, exc: Exception) -> Exception:
+def _shape_error(op: Op, inputs: tuple, exc: Exception) -> Exception:
     shapes = " and ".join(str(t.data.shape) for t in inputs)
     if op.broadcasts and isinstance(exc, ValueError):
         return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
@@ -689,9 +501,10 @@ def _axis(axis, shape: tuple, op: str) -> int:
     """One axis, checked against `shape` and made non-negative."""
     if not isinstance(axis, numbers.Integral):
         raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = int(axis)
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape}")
-    return int(axis) % len(shape)
+    return axis % len(shape)
 
 
 def _permutation(axes: tuple, shape: tuple) -> tuple:
@@ -745,65 +558,36 @@ def _targets(shape: tuple, targets) -> np.ndarray:
     return np.arange(0, t.size * shape[1], shape[1]) + t  # positions in logits.flat
 
 
-# -------------------------------------------------------------------- the backward pass
+Tensor._from_op = staticmethod(_apply)  # how the registry's rules build Tensor nodes
 
 
-def _backward(root: Tensor, seed: np.ndarray) -> None:
-    """The one generic loop: each node's VJPs, in reverse topological order, into its parents."""
-    order = topological_order(root)
-    if not order:  # root is a leaf
-        root.grad = seed if root.grad is None else root.grad + seed
-        return
-    # `.grad` of interior nodes is this pass's working accumulator: what earlier passes left there
-    # is set aside and added back at the end, so it cannot leak into this pass.
-    earlier = [(node, node.grad) for node in order if node.grad is not None]
-    for node, _ in earlier:
-        node.grad = None
-    root.grad = seed
-    anomaly = mode.anomaly_enabled
-    for node in reversed(order):
-        g = node.grad
-        if g is None:
-            continue
-        parents = node.parents
-        inputs = (g, node.data, *[p.data for p in parents], *node.args)
-        for i, vjp in enumerate(node.op.vjps):
-            p = parents[i]
-            if not p.requires_grad:
-                continue  # constants and data: their VJP is never computed
-            d = vjp(*inputs)
-            shape = p.data.shape
-            if d.shape != shape:
-                d = _unbroadcast(d, shape)
-            if anomaly and not np.isfinite(d).all():
-                raise FloatingPointError(
-                    f"{node.op}: gradient for input {i} (shape {shape}) has NaN/inf values"
-                )
-            if p.grad is None:
-                # Leaf grads are what users read and update in place: give each its own writable
-                # array (a rule may return `g` itself or a view, shared with other nodes).
-                if not p.parents and (
-                    d is g
-                    or d.__class__ is not _ndarray
-                    or d.base is not None
-                    or d.dtype != p.data.dtype
-                ):
-                    d = np.array(d, dtype=p.data.dtype)
-                p.grad = d
-            else:
-                p.grad = p.grad + d  # never in place: `p.grad` may be shared with another node
-                if p.grad.dtype != p.data.dtype:  # a float32 node met float64 operands
-                    p.grad = p.grad.astype(p.data.dtype)
-    for node, grad in earlier:
-        node.grad = grad + node.grad
+def _param(x: Any) -> Any:
+    """A Tensor method's parameter: a Tensor condition becomes its boolean data."""
+    return x.data.astype(bool) if isinstance(x, Tensor) else x
 
 
-def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum `grad` over the axes broadcasting added or stretched, so it has `shape` again."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = _add_reduce(grad, axis=axes)
-    return grad.reshape(shape) if grad.shape != shape else grad
+def _method(op: Op):
+    """The Tensor method of a registry entry: `x.atan()`, `a.maximum(b)`, `a.where(c, b)`."""
+    n_params, n_others = len(op.params), (op.arity or 1) - 1
+
+    def method(self, *args):
+        if len(args) != n_params + n_others:
+            raise TypeError(
+                f"{op.method}: takes {n_params + n_others} argument(s), got {len(args)}"
+            )
+        inputs = (self, *(_lift(x, self, str(op)) for x in args[n_params:]))
+        return _apply(op, inputs, *(_param(p) for p in args[:n_params]))
+
+    method.__name__ = str(op.method)
+    method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
+    return method
+
+
+def _install_methods() -> None:
+    """Give Tensor a method for every registry entry that names one and runs on arrays."""
+    for op in list(REGISTRY.values()):
+        if op.method and op.array is not None and not hasattr(Tensor, op.method):
+            setattr(Tensor, op.method, _method(op))
+
+
+_install_methods()

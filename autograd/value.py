@@ -1,12 +1,10 @@
-"""The scalar node of the engine: `Value` and its primitive ops.
+"""The scalar node of the engine: `Value`. Its operators dispatch to the op registry.
 
-Each primitive is one entry: a `Primitive` holding its name and its local-derivative rule, declared
-right above the method that computes its forward value. A rule `derivatives(out, *inputs)` returns
-d out / d input for each input. It is written with plain arithmetic (and the generic `exp`, `log`,
-... below), so the same rule runs on floats (the fast first-order backward) and on Values (the
-differentiable backward of `create_graph=True`). Every other op is a one-line composition.
-(`-` and unary `-` are primitives, not `a + b * -1`: the commonest op of losses then costs one
-node rather than three, with bit-identical values and gradients.)
+Every op is one entry of `autograd.ops` (forward, local-derivative rule, formula, replay); a
+Value method computes the forward and records the entry as its node's `op`. The arithmetic
+primitives (`+ - *`, unary `-`) compute their float inline rather than through the entry's
+`scalar`: the same expression (the facet test checks it), without a call on the hot path. Every
+other op is a one-line composition.
 
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
 >>> c = a * b + a           # c = ab + a
@@ -17,41 +15,63 @@ node rather than three, with bit-identical values and gradients.)
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import mode
 from .backward import backward as _backward
+from .ops.core import REGISTRY, DomainError, Op, cos, exp, log, power, sigmoid, sin
+from .ops.elementwise import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SUB,
+    TANH,
+    checked_power,
+)
+from .ops.reduce import ADD_N
+
+__all__ = [
+    "DomainError",
+    "Primitive",
+    "Value",
+    "affine",
+    "cos",
+    "exp",
+    "log",
+    "power",
+    "power_op",
+    "sigmoid",
+    "sin",
+    "sum_op",
+    "sum_values",
+    "zero_grad",
+]
 
 _REAL = (numbers.Real, np.bool_)  # numpy registers its scalar types as numbers.Real
 _new = object.__new__
 
-
-class DomainError(ValueError):
-    """An op was given an input outside its mathematical domain, e.g. `log(-2.0)`."""
-
-
-class Primitive(str):
-    """An op: its name (what `Value.op` shows and compares equal to) plus its derivative rule.
-
-    `derivatives` is a function `(out, *inputs) -> tuple` of local derivatives, one per input, or,
-    when they are constants, the tuple itself (no call needed in the backward loop).
-    """
-
-    def __new__(cls, name: str, derivatives):
-        self = super().__new__(cls, name)
-        self.derivatives = derivatives
-        return self
-
-
-LEAF = Primitive("", ())
+Primitive = Op  # the old name of a scalar op entry
+_POWERS: dict[float, Op] = {}  # x ** c for each constant c met so far
+LEAF = Op("", 0, derivatives=())
 # The op of a constant leaf the engine made from a plain number (the 2 in `x * 2`): a leaf like
 # any other (it compares equal to ""), told apart only so that pictures can tell it from a Value
 # the user made.
-CONSTANT = Primitive("", ())
+CONSTANT = Op("", 0, derivatives=(), key="constant")
 CONSTANT.constant = True
 
 
@@ -65,6 +85,12 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "op", "parents")
     __array_ufunc__ = None  # numpy defers to our reflected ops: np.float64(2) * v is a Value
+    data: float
+    grad: Any  # a float, or a Value after backward(create_graph=True)
+    label: str
+    op: Op
+    parents: tuple
+    _from_op: ClassVar[Any]  # set below: applies any registry op to Values
 
     def __init__(self, data, label: str = ""):
         if data.__class__ is not float:
@@ -119,26 +145,22 @@ class Value:
     # Power, a Value exponent: d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a.
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
-            return _node(_power(self.data, exponent.data), POW, (self, exponent))
+            return _node(checked_power(self.data, exponent.data), POW, (self, exponent))
         if not isinstance(exponent, _REAL):
             return NotImplemented
         c = float(exponent)
-        return _node(_power(self.data, c), power_op(c), (self,))
+        op = _POWERS.get(c)  # POWC.bind(c), cached here: a dict lookup on the hot path
+        if op is None:
+            op = _POWERS[c] = POWC.bind(c)
+        return _node(checked_power(self.data, c), op, (self,))
 
     # exp: d e^x/dx = e^x, the output itself.
     def exp(self) -> Value:
-        try:
-            return _node(math.exp(self.data), EXP, (self,))
-        except OverflowError:
-            raise OverflowError(
-                f"exp: overflow, exp({self.data!r}) is too large for a float"
-            ) from None
+        return _node(EXP.scalar(self.data), EXP, (self,))
 
     # log: d ln x/dx = 1/x.
     def log(self) -> Value:
-        if self.data <= 0.0:
-            raise DomainError(f"log: input must be > 0, got {self.data!r}")
-        return _node(math.log(self.data), LOG, (self,))
+        return _node(LOG.scalar(self.data), LOG, (self,))
 
     # tanh: d tanh x/dx = 1 - tanh^2 x. math.tanh saturates cleanly to +-1, never overflows.
     def tanh(self) -> Value:
@@ -146,11 +168,11 @@ class Value:
 
     # sigmoid: d s/dx = s (1 - s). A primitive (not 1/(1+e^-x)) so it never overflows.
     def sigmoid(self) -> Value:
-        return _node(_sigmoid(self.data), SIGMOID, (self,))
+        return _node(SIGMOID.scalar(self.data), SIGMOID, (self,))
 
     # relu: d max(x, 0)/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch). NaN passes through.
     def relu(self) -> Value:
-        x = self.data
+        x = self.data  # RELU.scalar inline (the facet test checks they agree): no call
         return _node(0.0 if x <= 0.0 else x, RELU, (self,))
 
     # abs: d|x|/dx = sign x (0 at x = 0, as PyTorch).
@@ -161,23 +183,16 @@ class Value:
 
     # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
     def softplus(self) -> Value:
-        x = self.data
-        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, (self,))
+        return _node(SOFTPLUS.scalar(self.data), SOFTPLUS, (self,))
 
-    # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x. Defined for finite x only: sin(+-inf)
-    # is a DomainError naming the op (PyTorch gives nan; see the README's table of differences).
+    # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x.
     def sin(self) -> Value:
-        try:
-            return _node(math.sin(self.data), SIN, (self,))
-        except ValueError:
-            raise DomainError(f"sin: input must be finite, got {self.data!r}") from None
+        return _node(SIN.scalar(self.data), SIN, (self,))
 
     def cos(self) -> Value:
-        try:
-            return _node(math.cos(self.data), COS, (self,))
-        except ValueError:
-            raise DomainError(f"cos: input must be finite, got {self.data!r}") from None
+        return _node(COS.scalar(self.data), COS, (self,))
 
+    # ---------------------------------------------------------------- compositions
     # Division by a Value: d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b. A primitive, not a * b^-1: the
     # quotient is then correctly rounded, and -(a/b)/b stays finite where b^-2 alone overflows
     # (x/x at 1e-300 has slope 1e300 - 1e300 = 0, not 1e300 - inf). A number divisor is a
@@ -190,8 +205,6 @@ class Value:
         if by_value:
             return _node(self.data / b, DIV, (self, other))
         return self * (1.0 / b)
-
-    # ---------------------------------------------------------------- compositions
 
     def sqrt(self) -> Value:  # sqrt x = x^0.5
         if self.data < 0.0:
@@ -234,9 +247,9 @@ class Value:
     def backward(self, gradient=1.0, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node this Value depends on.
 
-        `gradient` is a real number or a Value. Gradients accumulate across calls (call
-        `zero_grad` between steps). With `create_graph=True` each `.grad` becomes a Value that
-        can be differentiated again.
+        Gradients accumulate across calls (call `zero_grad` between steps). With
+        `create_graph=True` each `.grad` becomes a Value that can be differentiated again.
+        `gradient` is a real number or a Value.
         """
         if gradient.__class__ is not float and not isinstance(gradient, (Value, *_REAL)):
             raise TypeError(
@@ -250,7 +263,42 @@ class Value:
         return Value(self.data, self.label)
 
 
-def _node(data: float, op: Primitive, parents: tuple) -> Value:
+def _method(op: Op):
+    """The Value method of a registry entry: `x.atan()`, `a.maximum(b)`, `a.where(c, b)`."""
+    n_params, n_others = len(op.params), (op.arity or 1) - 1
+
+    def method(self, *args):
+        if len(args) != n_params + n_others:
+            raise TypeError(
+                f"{op.method}: takes {n_params + n_others} argument(s), got {len(args)}"
+            )
+        bound = op.bind(*args[:n_params]) if n_params else op
+        inputs = (self, *(_lift(x, str(op)) for x in args[n_params:]))
+        return _node(bound.scalar(*[v.data for v in inputs], *bound.args), bound, inputs)
+
+    method.__name__ = str(op.method)
+    method.__doc__ = f"The op {str(op)!r} of the registry (`autograd.ops`)."
+    return method
+
+
+def _from_op(op: Op, inputs: tuple, *params, data: float | None = None) -> Value:
+    """Apply any scalar op of the registry to Values (or numbers), parameters bound; `data`, when
+    given, is the output already computed (a rule's IEEE power, which must not raise)."""
+    bound = op.bind(*params) if params else op
+    inputs = tuple(_lift(x, str(op)) for x in inputs)
+    if data is None:
+        data = bound.scalar(*[v.data for v in inputs], *bound.args)
+    return _node(data, bound, inputs)
+
+
+def _install_methods() -> None:
+    """Give Value a method for every registry entry that names one and runs on floats."""
+    for op in list(REGISTRY.values()):
+        if op.method and op.scalar is not None and not hasattr(Value, op.method):
+            setattr(Value, op.method, _method(op))
+
+
+def _node(data: float, op: Op, parents: tuple) -> Value:
     """Make the output of an op; every primitive goes through here (and `affine`, inlined)."""
     out = _new(Value)
     out.data = data
@@ -300,7 +348,7 @@ def _data(x, op: str) -> float:
     return x.data if isinstance(x, Value) else _number(x, op)
 
 
-def _check_finite(out: Value, op: Primitive, parents: tuple) -> None:
+def _check_finite(out: Value, op: Op, parents: tuple) -> None:
     inputs = ", ".join(repr(p.data) for p in parents)
     if not math.isfinite(out.data):
         raise FloatingPointError(f"{op}: produced {out.data!r} from inputs ({inputs})")
@@ -312,154 +360,14 @@ def _check_finite(out: Value, op: Primitive, parents: tuple) -> None:
         )
 
 
-def _power(a: float, b: float) -> float:
-    """a ** b with the domain errors named, never a complex number or a silent inf."""
-    if a == 0.0 and b < 0.0:
-        raise ZeroDivisionError(f"**: 0.0 cannot be raised to a negative power ({b!r})")
-    if a < 0.0 and not b.is_integer():
-        raise DomainError(f"**: negative base {a!r} to the non-integer power {b!r} is not real")
-    try:
-        return a**b
-    except OverflowError:
-        raise OverflowError(f"**: overflow, {a!r} ** {b!r} is too large for a float") from None
+def power_op(c: float) -> Op:
+    """The op x ** c for one constant exponent c (named like `**2`, with `.exponent` = c)."""
+    return POWC.bind(float(c))
 
 
-def _sigmoid(x: float) -> float:
-    # Two branches so exp only ever sees a non-positive argument: no overflow at any x.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-# -------------------------------------------------------------------- generic math for the rules
-# Each works on a float or a Value, so one derivative rule serves both backward passes.
-
-
-def exp(x):
-    """e^x of a float or a Value."""
-    return x.exp() if isinstance(x, Value) else math.exp(x)
-
-
-def log(x):
-    """ln x of a float or a Value."""
-    return x.log() if isinstance(x, Value) else math.log(x)
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x) of a float or a Value, stable for any finite x."""
-    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
-
-
-def sin(x):
-    """sin x of a float or a Value."""
-    return x.sin() if isinstance(x, Value) else math.sin(x)
-
-
-def cos(x):
-    """cos x of a float or a Value."""
-    return x.cos() if isinstance(x, Value) else math.cos(x)
-
-
-def power(x, p):
-    """x ** p of floats or Values, for derivative rules: never raises, as IEEE 754's pow.
-
-    A local derivative may be infinite or undefined where its op is not: 0 ** -0.5 is inf (the
-    slope of sqrt at 0), an overflow is +-inf, a negative base to a non-integer power nan. The
-    forward `**` raises there; a rule gives the number, and `detect_anomaly()` reports it.
-    """
-    if isinstance(p, Value):
-        base = x if isinstance(x, Value) else _leaf(float(x))
-        return _node(_ieee_power(base.data, p.data), POW, (base, p))
-    p = float(p)
-    if isinstance(x, Value):
-        return _node(_ieee_power(x.data, p), power_op(p), (x,))
-    return _ieee_power(float(x), p)
-
-
-def _ieee_power(a: float, p: float) -> float:
-    try:
-        result = a**p
-    except ZeroDivisionError:  # 0.0 ** negative: an infinite slope (-inf for -0.0 ** odd)
-        return -math.inf if math.copysign(1.0, a) < 0.0 and _is_odd(p) else math.inf
-    except OverflowError:
-        return -math.inf if a < 0.0 and _is_odd(p) else math.inf
-    return result if result.__class__ is float else math.nan  # complex: no real value
-
-
-def _is_odd(p: float) -> bool:
-    return p.is_integer() and p % 2.0 == 1.0
-
-
-def _reciprocal(x):
-    # 1/x of a float (the rule of log), or of a Value through `power` (never raising).
-    return 1.0 / x if x.__class__ is float else power(x, -1.0)
-
-
-def _pow_derivatives(out, a, b):
-    return _pow_base_derivative(a, b), _pow_exponent_derivative(out, a, b)
-
-
-def _pow_base_derivative(a, b):
-    # b a^(b-1). Where b = 0, a^b = 1 is constant in a: its slope is exactly 0 (the product is
-    # 0 * inf at a = 0 or where a^-1 overflows, 0 * nan at nan). On Values the product is kept
-    # where it is finite, for its dependence on b (d^2/da db = 1/a at b = 0).
-    if _float(b) == 0.0:
-        x = _float(a)
-        if a.__class__ is not Value or not math.isfinite(_ieee_power(x, -1.0)):
-            return 0.0
-    return b * power(a, b - 1.0)
-
-
-def _pow_exponent_derivative(out, a, b):
-    # a^b ln a, real only for a > 0. At a = 0: 0 for b >= 0 (PyTorch's convention), and
-    # a^b ln a = inf * -inf for b < 0. Below 0 (or at nan) nan, kept as a function of `out` so a
-    # second derivative is nan too (the Hessian stays symmetric), never a constant 0.
-    x = _float(a)
-    if x > 0.0:
-        return out * log(a)
-    if x == 0.0 and _float(b) >= 0.0:
-        return 0.0
-    return out * (-math.inf if x == 0.0 else math.nan)
-
-
-def _float(x) -> float:
-    return x.data if x.__class__ is Value else x
-
-
-def _sign(x) -> float:
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-
-# -------------------------------------------------------------------- the primitive table
-ADD = Primitive("+", (1.0, 1.0))
-SUB = Primitive("-", (1.0, -1.0))
-NEG = Primitive("neg", (-1.0,))
-MUL = Primitive("*", lambda out, a, b: (b, a))
-DIV = Primitive("/", lambda out, a, b: (1.0 / b, -out / b))
-POW = Primitive("**", _pow_derivatives)
-EXP = Primitive("exp", lambda out, x: (out,))
-LOG = Primitive("log", lambda out, x: (_reciprocal(x),))
-TANH = Primitive("tanh", lambda out, x: (1.0 - out * out,))
-SIGMOID = Primitive("sigmoid", lambda out, x: (out * (1.0 - out),))
-RELU = Primitive("relu", lambda out, x: (1.0 if x > 0.0 else 0.0,))
-ABS = Primitive("abs", lambda out, x: (_sign(x),))
-SOFTPLUS = Primitive("softplus", lambda out, x: (sigmoid(x),))
-SIN = Primitive("sin", lambda out, x: (cos(x),))
-COS = Primitive("cos", lambda out, x: (-sin(x),))
-
-
-@functools.lru_cache(maxsize=1024)
-def power_op(c: float) -> Primitive:
-    """The primitive x ** c for one constant exponent c (named like `**2`).
-
-    d(x^c)/dx = c x^(c-1); for c = 0, x^0 = 1 is constant: its slope is exactly 0 everywhere (not
-    0 * x^-1, which is 0 * inf at 0), so d^2(x^1)/dx^2 is 0 too.
-    """
-    rule = (0.0,) if c == 0.0 else (lambda out, x: (c * power(x, c - 1.0),))
-    op = Primitive(f"**{c:g}", rule)
-    op.exponent = c  # the exact constant, for code that replays the op (`autograd.compile`)
-    return op
+def sum_op(n: int) -> Op:
+    """The op x0 + x1 + ... + x(n-1) for n inputs: every local derivative is 1."""
+    return ADD_N.bind(n)
 
 
 def zero_grad(values) -> None:
@@ -468,12 +376,6 @@ def zero_grad(values) -> None:
     rule `nn`'s `Module.zero_grad` and `Optimizer.zero_grad` use too."""
     for v in values:
         v.grad = 0.0 if isinstance(v, Value) else None
-
-
-@functools.cache
-def sum_op(n: int) -> Primitive:
-    """The primitive x0 + x1 + ... + x(n-1) for n inputs: every local derivative is 1."""
-    return Primitive("sum", (1.0,) * n)
 
 
 # Sum of n values: d(x0 + x1 + ...)/dx_i = 1. One node where a chain of binary `+` would make n - 1,
@@ -495,7 +397,7 @@ def sum_values(values) -> Value:
     total = values[0].data
     for v in values[1:]:
         total += v.data
-    return _node(total, sum_op(len(values)), tuple(values))
+    return _node(total, ADD_N.bind(len(values)), tuple(values))
 
 
 def affine(weights, inputs, bias: Value) -> Value:
@@ -513,7 +415,7 @@ def affine(weights, inputs, bias: Value) -> Value:
     """
     if not mode.grad_enabled or mode.anomaly_enabled:
         return sum_values([bias, *(w * x for w, x in zip(weights, inputs))])
-    parents = [bias]
+    parents: list = [bias]
     total = bias.data
     for w, x in zip(weights, inputs):
         if x.__class__ is not Value:
@@ -526,4 +428,8 @@ def affine(weights, inputs, bias: Value) -> Value:
         product.parents = (w, x)
         parents.append(product)
         total += data
-    return _node(total, sum_op(len(parents)), tuple(parents))
+    return _node(total, ADD_N.bind(len(parents)), tuple(parents))
+
+
+_install_methods()
+Value._from_op = staticmethod(_from_op)  # how the registry's rules build Value nodes

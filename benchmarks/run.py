@@ -24,7 +24,8 @@ times faster, smaller or deeper we are), so > 1 means backprop-lab wins. microgr
   naturally does: micrograd with it on; ours as `nn.fit` runs it, paused (our graphs have no
   reference cycles, reference counting frees them). Ours with the collector on is shown too.
   The compiled row replays the traced per-sample loss on the whole batch with numpy
-  (`autograd.compile.trace`, parameters as shared inputs).
+  (`autograd.compile.trace`, parameters as shared inputs). The micrograd-style row runs
+  micrograd's own step code on our library (Value inputs, `sum()`, collector on, no `fit`).
 - memory: bytes per op node of the x * b + c chain, by tracemalloc.
 - deepest chain: the longest chain y = y * one whose backward completes at the default
   recursion limit (micrograd's recursive topological sort: found by search).
@@ -249,6 +250,24 @@ def micrograd_step(model, X, y) -> float:
     return total.data
 
 
+def micrograd_style_step(model, X, y) -> float:
+    """The same step written as a micrograd user writes it, on our library: inputs wrapped as
+    Value, Python's sum() over the losses, zero_grad, backward, the update by hand; no `fit`.
+    Run with the collector on, as such a script runs."""
+    Value = autograd.Value
+    inputs = [[Value(x) for x in row] for row in X.tolist()]
+    scores = [model(x) for x in inputs]
+    data_losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]
+    data_loss = sum(data_losses) * (1.0 / len(data_losses))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
+    total = data_loss + reg_loss
+    model.zero_grad()
+    total.backward()
+    for p in model.parameters():
+        p.data -= LR * p.grad
+    return total.data
+
+
 def compiled_trainer(model, n: int):
     """The per-sample loss, traced once; a step replays it on the whole batch with numpy."""
     params = model.parameters()
@@ -281,6 +300,7 @@ def training_steps(config: dict) -> dict:
     X, y, ours = demo(config["samples"])
     weights = [p.data for p in ours.parameters()]
     ours_gc_on = demo(config["samples"])[2]
+    ours_by_hand = demo(config["samples"])[2]
     compiled, compiled_step = compiled_trainer(demo(config["samples"])[2], len(X))
     mg = micrograd_model(weights)
     opt = SGD(ours.parameters(), lr=LR)
@@ -299,6 +319,11 @@ def training_steps(config: dict) -> dict:
             lambda: train_step(ours_gc_on, X, y, hinge, opt_gc_on, ALPHA)[0].data,
         ),
         "compiled": (False, config["our_steps"], lambda: compiled_step(X, y)),
+        "micrograd_style": (
+            True,
+            config["our_steps"],
+            lambda: micrograd_style_step(ours_by_hand, X, y),
+        ),
     }
     times: dict[str, list] = {name: [] for name in contenders}
     trajectory: dict[str, list] = {name: [] for name in contenders}
@@ -318,6 +343,9 @@ def training_steps(config: dict) -> dict:
             ),
             "compiled_vs_ours": max(
                 abs(a - b) for a, b in zip(trajectory["compiled"], trajectory["ours"])
+            ),
+            "micrograd_style_vs_ours": max(
+                abs(a - b) for a, b in zip(trajectory["micrograd_style"], trajectory["ours"])
             ),
         },
         "steps": {"micrograd": steps, "ours": len(trajectory["ours"])},
@@ -382,6 +410,13 @@ def run(config: dict, quick: bool = False) -> dict:
         ms["ours_gc_on"],
         ms["micrograd"],
         "both with the collector on",
+    )
+    rows["training_step_micrograd_style"] = _row(
+        label + ", ours in micrograd's own loop (Value inputs, sum(), collector on, no fit)",
+        "ms",
+        ms["micrograd_style"],
+        ms["micrograd"],
+        "both with the collector on, the same code on each library",
     )
     rows["training_step_compiled"] = _row(
         label + ", ours compiled (numpy batch)",

@@ -24,7 +24,7 @@ from .datasets import (
 from .mnist import MNIST_FILES, MNIST_MD5, MNIST_URL, download_mnist, load_mnist
 
 if TYPE_CHECKING:
-    from autograd.value import Value
+    from autograd import Value
 
 __all__ = [
     "ELLIPSE_Q",
@@ -190,7 +190,7 @@ def to_values(X: np.ndarray | list) -> list[list[Value]] | list[Value]:
     >>> [(v.data, v.label) for v in row]
     [(0.5, 'x0'), (-1.0, 'x1')]
     """
-    from autograd.value import Value
+    from autograd import Value
 
     try:
         array = np.asarray(X, dtype=np.float64)

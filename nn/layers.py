@@ -16,8 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Value
-from autograd.value import affine
+from autograd import Value, affine, collector_paused
 
 from .activations import ACTIVATIONS, activate, check_activation
 from .checks import check_count, make_rng, show
@@ -221,13 +220,16 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
+        # The collector paused: it could find no cycles in the graph being built, only cost time
+        # (the micrograd-style loop, collector on, spent most of its forward in it).
         first, *rest = self.layers
-        try:
-            out = first(x)
-        except TypeError:
-            raise _bad_sample("MLP", x, len(first.neurons[0].w)) from None
-        for layer in rest:
-            out = layer(out)
+        with collector_paused():
+            try:
+                out = first(x)
+            except TypeError:
+                raise _bad_sample("MLP", x, len(first.neurons[0].w)) from None
+            for layer in rest:
+                out = layer(out)
         return out[0] if len(out) == 1 else out
 
     def get_config(self) -> dict:

@@ -23,6 +23,7 @@ ROWS = {
     "training_step",
     "training_step_gc_on",
     "training_step_compiled",
+    "training_step_micrograd_style",
     "memory",
     "deepest_chain",
 }

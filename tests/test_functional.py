@@ -98,8 +98,8 @@ def test_third_derivative_by_nesting_grad():
     "call, error, message",
     [
         (lambda x: grad(x * x, [x], grad_outputs=[1.0, 2.0]), ValueError, "1 outputs but 2"),
-        (lambda x: grad(x * x, [2.0]), TypeError, r"inputs\[0\] must be a Value, got float"),
-        (lambda x: grad("y", [x]), TypeError, r"outputs\[0\] must be a Value or a number"),
+        (lambda x: grad(x * x, [2.0]), TypeError, r"inputs\[0\] must be a Value or a Tensor, got"),
+        (lambda x: grad("y", [x]), TypeError, r"outputs\[0\] must be a Value, a Tensor or a num"),
     ],
 )
 def test_grad_rejects_bad_arguments(call, error, message):

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from autograd import gradcheck
 from autograd import tensor as tensor_module
 from autograd.mode import detect_anomaly, no_grad
 from autograd.tensor import Tensor, cross_entropy, mse
@@ -61,23 +62,6 @@ def assert_matches_torch(torch, fn, torch_fn, arrays, name, rtol=1e-9, atol=1e-1
         g = np.zeros_like(e) if g is None else g
         assert g.shape == e.shape, f"{name}: grad {i} shape {g.shape} != torch {e.shape}"
         np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=f"{name}: grad of input {i}")
-
-
-def central_difference(f, arrays, eps=1e-6):
-    """d f / d each entry of each array, by (f(x + eps) - f(x - eps)) / 2 eps."""
-    grads = []
-    for i, a in enumerate(arrays):
-        g = np.zeros_like(a)
-        for idx in np.ndindex(a.shape):
-            shifted = []
-            for sign in (1, -1):
-                xs = [b.copy() for b in arrays]
-                xs[i][idx] += sign * eps
-                with no_grad():
-                    shifted.append(f(*[Tensor(x) for x in xs]).item())
-            g[idx] = (shifted[0] - shifted[1]) / (2 * eps)
-        grads.append(g)
-    return grads
 
 
 # ------------------------------------------------------------------ the catalogue
@@ -317,10 +301,10 @@ COMPOSITES = [
 
 @pytest.mark.parametrize("name, f, shapes", COMPOSITES, ids=[c[0] for c in COMPOSITES])
 def test_composite_gradient_matches_central_differences(name, f, shapes):
+    """The library's own gradcheck on Tensors, first and second derivatives."""
     arrays = [data(s, i, low=0.3) for i, s in enumerate(shapes)]
-    _, grads = ours(f, arrays)
-    for i, (g, expected) in enumerate(zip(grads, central_difference(f, arrays))):
-        np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-7, err_msg=f"{name}: input {i}")
+    report = gradcheck(f, [Tensor(a) for a in arrays], order=2, rtol=1e-4, atol=1e-6)
+    assert report.passed, str(report)
 
 
 # ------------------------------------------------------------------ accumulation and grad modes
@@ -542,7 +526,7 @@ def test_anomaly_mode_names_the_op_with_an_infinite_gradient():
     with (
         np.errstate(all="ignore"),
         detect_anomaly(),
-        pytest.raises(FloatingPointError, match=r"\*\*: gradient for input 0"),
+        pytest.raises(FloatingPointError, match=r"\*\*0.5: gradient for input 0"),
     ):
         y.backward()
 

@@ -1,0 +1,51 @@
+"""Matrix multiplication. Batch axes broadcast like elementwise ones (summed back by the engine);
+1-D operands are matrices with their extra axis squeezed away, as numpy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import Op, register
+from .shape import TRANSPOSE
+
+__all__ = ["MATMUL"]
+
+
+def _swap(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return x.swapaxes(-1, -2)
+    axes = list(range(x.ndim))
+    axes[-2:] = axes[-1], axes[-2]
+    return x.__class__._from_op(TRANSPOSE, (x,), tuple(axes))
+
+
+def _vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    # out = a @ b: d/da = g @ b^T.
+    if b.ndim == 1:
+        return g[..., None] * b if a.ndim > 1 else g * b
+    if a.ndim == 1:
+        return (b @ g[..., None])[..., 0]
+    return g @ _swap(b)
+
+
+def _vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    # out = a @ b: d/db = a^T @ g.
+    if a.ndim == 1:
+        return a[:, None] * g[..., None, :] if b.ndim > 1 else g * a
+    if b.ndim == 1:
+        return (_swap(a) @ g[..., None])[..., 0]
+    return _swap(a) @ g
+
+
+MATMUL = register(
+    Op(
+        "matmul",
+        2,
+        array=np.matmul,
+        vjps=(_vjp_a, _vjp_b),  # g @ b^T, a^T @ g
+        formula=lambda s, xs, p: s.times.join(xs),
+    )
+)
+MATMUL.broadcasts = True

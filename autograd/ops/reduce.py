@@ -1,0 +1,102 @@
+"""Reductions: the n-input scalar sum (a neuron's adder), and `sum` / `max` over tensor axes.
+
+Tensor parameters (`axes`: None for all, or a sorted tuple of non-negative axes; `keepdims`) sit
+in the node's `.args`, named by the entry's `params`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import Op, Replay, apply, data_of, is_array, register
+
+__all__ = ["ADD_N", "EXPAND", "MAX", "SUM", "expand"]
+
+
+# Sum of n values: d(x0 + x1 + ...)/dx_i = 1. One node where a chain of binary `+` would make n - 1,
+# with the same floats (added left to right, as the chain does) and the same gradients: how a
+# neuron adds up its weighted inputs. Scalar only (a Tensor adds with `+` or reduces with `sum`).
+def _add_n(*xs: float) -> float:
+    total = xs[0]
+    for x in xs[1:]:
+        total += x
+    return total
+
+
+def _bind_add_n(bound: Op, n: int) -> None:
+    terms = " + ".join(f"{{p{i}}}" for i in range(n))
+    bound.arity = n
+    bound.derivatives = (1.0,) * n
+    bound.replay = Replay(terms, terms, ("1.0",) * n, namespace={})
+
+
+ADD_N = register(
+    Op(
+        "sum",
+        None,
+        key="add_n",
+        scalar=lambda *xs: _add_n(*xs[:-1]),  # the last argument is the parameter n
+        derivatives=(1.0,),
+        formula=lambda s, xs, p: " + ".join(xs),
+        derivative_formulas=lambda s, xs, out, p: ["1"] * len(xs),
+        params=("n",),
+    ),
+    binder=_bind_add_n,
+)
+
+
+def expand(g: Any, shape: tuple, axes: tuple | None, keepdims: bool) -> Any:
+    """The gradient of a reduction, broadcast back to the input's shape (a read-only view)."""
+    if is_array(g):
+        if axes is not None and not keepdims:
+            g = np.expand_dims(g, axes)
+        return np.broadcast_to(g, shape)
+    if axes is not None and not keepdims:
+        g = g.reshape(np.expand_dims(g.data, axes).shape)
+    return g if g.shape == shape else apply(EXPAND, (g,), shape)
+
+
+def _max_vjp(g: Any, out: Any, a: Any, axes: tuple | None, keepdims: bool) -> Any:
+    # The gradient goes to the entries equal to the max; ties share it equally (as torch.amax).
+    a, out = data_of(a), data_of(out)
+    mask = a == expand(out, a.shape, axes, keepdims)
+    count = mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
+    return mask * (expand(g, a.shape, axes, keepdims) / count)
+
+
+SUM = register(
+    Op(
+        "sum",
+        1,
+        key="sum",
+        array=lambda a, axes, keepdims: a.sum(axis=axes, keepdims=keepdims),
+        vjps=(lambda g, y, a, axes, keepdims: expand(g, a.shape, axes, keepdims),),  # copy g
+        formula=lambda s, xs, p: s.call("sum", xs[0]),
+        params=("axes", "keepdims"),
+    )
+)
+MAX = register(
+    Op(
+        "max",
+        1,
+        array=lambda a, axes, keepdims: a.max(axis=axes, keepdims=keepdims),
+        vjps=(_max_vjp,),  # g to the argmax entries
+        formula=lambda s, xs, p: s.call("max", xs[0]),
+        params=("axes", "keepdims"),
+    )
+)
+
+# Broadcasting to `shape`: what the differentiable backward of a reduction records. d/da sums g
+# back to a's shape, which the engine does for every rule.
+EXPAND = register(
+    Op(
+        "expand",
+        1,
+        array=lambda a, shape: np.broadcast_to(a, shape),
+        vjps=(lambda g, y, a, shape: g,),
+        formula=lambda s, xs, p: s.call("expand", xs[0]),
+        params=("shape",),
+    )
+)

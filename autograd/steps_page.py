@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from .graph import DEFAULT_MAX_NODES, GraphvizNotFoundError, save_graph
+from .picture import plan_graph, value_fields
 from .steps import Steps, backprop_steps, number, numbers_text, op_rules, op_text
 from .value import Value
 
@@ -164,51 +165,25 @@ def _check_format(path) -> str:
 
 
 class _Layout:
-    """Which box of the picture draws each node, as `draw_graph` decides it.
-
-    The one place that reads `draw_graph`'s choices (node ids in its walk order, modules folded at
-    `_fold_level`, summary ids in natural order); a test checks each id is in the rendered SVG.
-    """
+    """Which box of the picture draws each node: `draw_graph`'s own plan (`plan_graph`), so the
+    page's ids are the drawn ones; a test checks each id is in the rendered SVG."""
 
     def __init__(self, steps: Steps, collapse, max_nodes: int):
-        from .graph import _cut, _fold_level, _natural, _owners
-        from .walk import topological_order
-
-        nodes = topological_order(steps.root, leaves=True)
-        ids = {node: f"v{i}" for i, node in enumerate(nodes)}
-        owner = _owners(nodes)
-        fold = _fold_level(nodes, owner, max_nodes, collapse)
-        summary_of = {}
-        if fold is not None:
-            for node in nodes:
-                if node in owner:
-                    key = _cut(owner[node], fold)
-                    if key is not None:
-                        summary_of[node] = key
-        keys = sorted(set(summary_of.values()), key=_natural)
-        summary_ids = {key: f"m{i}" for i, key in enumerate(keys)}
-        self.unit = {n: summary_ids[summary_of[n]] if n in summary_of else ids[n] for n in nodes}
-        self.folded = {summary_ids[k]: k for k in keys}  # summary id -> module path
+        picture = plan_graph(steps.root, max_nodes=max_nodes, collapse=collapse)
+        self.unit = picture.box_of
+        self.module_of = picture.module_of  # node -> its module path, for nodes in modules
+        self.folded = {s.id: s.module for s in picture.summaries}  # summary id -> module path
         self.members: dict[str, list] = {}
-        for node in nodes:
+        for node in picture.nodes:
             self.members.setdefault(self.unit[node], []).append(node)
         # The node whose data and grad a box shows: itself, or a folded module's only exit.
-        exits: dict[str, list] = {}
-        for node in nodes:
-            for parent in node.parents:
-                u = self.unit[parent]
-                if u in self.folded and self.unit[node] != u and parent not in exits.get(u, ()):
-                    exits.setdefault(u, []).append(parent)
-        root_unit = self.unit[steps.root]
-        if root_unit in self.folded and steps.root not in exits.get(root_unit, ()):
-            exits.setdefault(root_unit, []).append(steps.root)
-        self.exits = exits
+        self.exits = {s.id: s.exits for s in picture.summaries if s.exits}
         self.shown = {}
         for u, members in self.members.items():
             if u not in self.folded:
                 self.shown[u] = members[0]
-            elif len(exits.get(u, ())) == 1:
-                self.shown[u] = exits[u][0]
+            elif len(self.exits.get(u, ())) == 1:
+                self.shown[u] = self.exits[u][0]
 
     def name(self, steps: Steps, unit: str) -> str:
         return self.folded.get(unit) or steps.name(self.members[unit][0])
@@ -217,10 +192,7 @@ class _Layout:
 def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, precision, timeout):
     """The graph drawn by Graphviz, laid out with the final data and gradients (the widest text
     each box shows), as an inline <svg> element."""
-    from .graph import _owners
-    from .walk import topological_order
-
-    owned = _owners(topological_order(steps.root, leaves=True))
+    owned = layout.module_of
     shadows = {}
     for node in steps.nodes:
         s = shadows[node] = _Shadow()
@@ -257,11 +229,9 @@ def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, pre
 
 def _texts(node, data: bool, grad: float | None, precision: int) -> tuple[str, str]:
     """The data and grad text of a box, as `draw_graph` writes them ('?': not computed yet)."""
-    from .graph import _fields
-
     stand_in = _Shadow()
     stand_in.label, stand_in.data, stand_in.grad = "", node.data, grad if grad is not None else 0.0
-    data_text, grad_text = _fields(stand_in, True, True, precision)
+    data_text, grad_text = value_fields(stand_in, True, True, precision)
     return (data_text if data else "data ?"), (grad_text if grad is not None else "grad ?")
 
 

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .ops.core import Replay
+from .structure import StructureMismatch, describe, is_container, leaves, match, rebuild
 from .value import Value
 from .walk import topological_order
 
@@ -241,16 +242,17 @@ def _exec(source: str, filename: str, namespace: dict) -> Callable:
 class Compiled:
     """A traced function, replayed by generated straight-line Python (see the module docstring).
 
-    Call it with arguments of the traced structure (numbers or 1-D arrays at the leaves, lists
-    where the example had lists): `f(*args)` is the output, `f.value_and_grad(*args)` the output
-    and the gradient for every input, in the same structure. `f.source` shows the generated code.
+    Call it with arguments of the traced structure (numbers or 1-D arrays at the leaves, lists,
+    tuples or dicts where the example had them; an array may stand for a list): `f(*args)` is the
+    output, `f.value_and_grad(*args)` the output and the gradient for every input, in the same
+    structure. `f.source` shows the generated code.
     """
 
     def __init__(self, fn: Callable, example_args: tuple, check: bool = False):
         self.fn = fn
         self.check = check
-        self._spec = [_spec_of(a) for a in example_args]
-        self._leaves = [v for a, s in zip(example_args, self._spec) for v in _leaves_of(a, s)]
+        self._examples = list(example_args)
+        self._leaves = [_example_leaf(v) for v in leaves(self._examples, arrays=False)]
         self._owned = [isinstance(v, Value) for v in self._leaves]  # the caller's own Values
         values = [v if isinstance(v, Value) else Value(v) for v in self._leaves]
         self._inputs = values
@@ -327,20 +329,19 @@ class Compiled:
         return self._cache[key]
 
     def _run_fn(self, values: list[Value]) -> Value:
-        args, i = [], 0
-        for spec in self._spec:
-            arg, i = _rebuild(values, spec, i)
-            args.append(arg)
-        return self.fn(*args)
+        return self.fn(*self._unflatten(values))
 
     def _flatten(self, args: tuple):
-        if len(args) != len(self._spec):
+        if len(args) != len(self._examples):
             raise TypeError(
-                f"{self!r}: expected {len(self._spec)} arguments as traced, got {len(args)}"
+                f"{self!r}: expected {len(self._examples)} arguments as traced, got {len(args)}"
             )
         flat: list = []
-        for k, (a, s) in enumerate(zip(args, self._spec)):
-            _flatten_into(a, s, flat, f"argument {k}")
+        for k, (a, example) in enumerate(zip(args, self._examples)):
+            try:
+                flat.extend(leaf for _, _, leaf in match(example, a, f"argument {k}"))
+            except StructureMismatch as mismatch:
+                raise TypeError(_mismatch_message(mismatch)) from None
         batched, n = set(), None
         for i, x in enumerate(flat):
             if isinstance(x, np.ndarray) and x.ndim > 0:
@@ -356,12 +357,10 @@ class Compiled:
                 flat[i] = float(x)
         return flat, frozenset(batched), n
 
-    def _unflatten(self, flat: list):
-        out, i = [], 0
-        for spec in self._spec:
-            arg, i = _rebuild(flat, spec, i)
-            out.append(arg)
-        return tuple(out)
+    def _unflatten(self, flat: list) -> tuple:
+        """`flat` (one item per input) in the structure of the example arguments."""
+        items = iter(flat)
+        return tuple(rebuild(example, items) for example in self._examples)
 
     def _check(self, flat: list, n: int | None) -> None:
         """Rerun `fn` on Values for each sample: same graph and same value, or TraceError."""
@@ -401,10 +400,10 @@ def trace(fn: Callable, *example_args, check: bool = False) -> Compiled:
     """Trace `fn` on `example_args` once and return its compiled replay.
 
     Each example argument is a number (becomes a fresh input Value), a Value (used itself as an
-    input: pass `model.parameters()` so a model's own weights become inputs) or a list of those.
-    Every other leaf the graph reaches is a constant, inlined in the generated code. With
-    `check=True` every call also reruns `fn` on Values and raises `TraceError` if its graph
-    differs (control flow that depends on the inputs).
+    input: pass `model.parameters()` so a model's own weights become inputs) or nested lists,
+    tuples and dicts of those (see `autograd.structure`). Every other leaf the graph reaches is a
+    constant, inlined in the generated code. With `check=True` every call also reruns `fn` on
+    Values and raises `TraceError` if its graph differs (control flow that depends on the inputs).
 
     >>> import numpy as np
     >>> f = trace(lambda w, x: (w * x).relu(), 1.0, 1.0)
@@ -416,44 +415,37 @@ def trace(fn: Callable, *example_args, check: bool = False) -> Compiled:
 
 
 # -------------------------------------------------------------------- argument structure
-# A spec is None for a leaf (one number) or a list of specs for a list argument.
+# The arguments are nested lists, tuples and dicts (see autograd.structure) of leaves; at call
+# time a leaf may be a 1-D array, a batch.
 
 
-def _spec_of(arg):
-    if isinstance(arg, (list, tuple)):
-        return [_spec_of(a) for a in arg]
-    if isinstance(arg, Value) or (isinstance(arg, (int, float, np.number)) and np.ndim(arg) == 0):
-        return None
-    raise TypeError(f"trace: example arguments must be numbers, Values or lists, got {arg!r:.60}")
+def _example_leaf(leaf):
+    """A leaf of the example arguments: a Value or a number (TypeError otherwise)."""
+    if isinstance(leaf, Value) or (
+        isinstance(leaf, (int, float, np.number)) and np.ndim(leaf) == 0
+    ):
+        return leaf
+    raise TypeError(
+        "trace: example arguments must be numbers, Values or lists (tuples, dicts) of them, "
+        f"got {leaf!r:.60}"
+    )
 
 
-def _leaves_of(arg, spec) -> list:
-    return [arg] if spec is None else [v for a, s in zip(arg, spec) for v in _leaves_of(a, s)]
-
-
-def _flatten_into(arg, spec, flat: list, where: str) -> None:
-    if spec is None:
-        if isinstance(arg, (list, tuple)):
-            raise TypeError(
-                f"{where}: expected a number or a 1-D array, got a {type(arg).__name__}"
-            )
-        flat.append(arg)
-        return
-    if not isinstance(arg, (list, tuple, np.ndarray)) or len(arg) != len(spec):
-        got = len(arg) if hasattr(arg, "__len__") else type(arg).__name__
-        raise TypeError(f"{where}: expected a list of {len(spec)} as traced, got {got}")
-    for k, (a, s) in enumerate(zip(arg, spec)):
-        _flatten_into(a, s, flat, f"{where}[{k}]")
-
-
-def _rebuild(flat: list, spec, i: int):
-    if spec is None:
-        return flat[i], i + 1
-    out = []
-    for s in spec:
-        item, i = _rebuild(flat, s, i)
-        out.append(item)
-    return out, i
+def _mismatch_message(mismatch: StructureMismatch) -> str:
+    """Where a call's argument differs from the traced structure, and how."""
+    expected, actual = mismatch.expected, mismatch.actual
+    if isinstance(expected, dict):
+        want = f"a dict with keys {list(expected)}"
+    elif is_container(expected):
+        want = f"a list of {len(expected)}"
+    else:
+        return f"{mismatch.path}: expected a number or a 1-D array, got {describe(actual)}"
+    got = describe(actual)
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        got = f"keys {list(actual)}"
+    elif not isinstance(expected, dict) and isinstance(actual, (list, tuple, np.ndarray)):
+        got = str(len(actual))
+    return f"{mismatch.path}: expected {want} as traced, got {got}"
 
 
 def _per_sample(x, n: int) -> np.ndarray:

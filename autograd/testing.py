@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .report import Report, make_entry
-from .structure import children, join_key
+from .structure import StructureMismatch, match
 from .value import Value
 
 __all__ = ["GradientMismatch", "assert_grads_close"]
@@ -67,55 +67,26 @@ def assert_grads_close(
 
 
 def _pairs(actual, expected, names) -> list[tuple[str, float, float]]:
-    """(path, actual, expected) for every leaf; AssertionError where the structures differ."""
-    root = names if isinstance(names, str) else ""
-    top_names = None if names is None or isinstance(names, str) else list(names)
+    """(path, actual, expected) for every leaf; GradientMismatch where the structures differ."""
+    if names is None or isinstance(names, str):
+        tops = [(names or "", actual, expected)]
+    else:  # one name per top-level entry of a list or tuple
+        labels = list(names)
+        a, e = _unwrap(actual), _unwrap(expected)
+        tops = [("", a, e)]
+        if isinstance(a, (list, tuple)) and isinstance(e, (list, tuple)) and len(a) == len(e):
+            if len(labels) != len(a):
+                raise ValueError(f"assert_grads_close: {len(a)} entries but {len(labels)} names")
+            tops = list(zip(labels, a, e))
     found = []
-    stack = [(root, actual, expected, top_names)]
-    while stack:
-        path, a, e, labels = stack.pop()
-        a, e = _unwrap(a), _unwrap(e)
-        a_leaf, e_leaf = _is_leaf(a), _is_leaf(e)
-        if a_leaf and e_leaf:
-            found.append((path, _number(a, path, "actual"), _number(e, path, "expected")))
-            continue
-        if a_leaf != e_leaf:
-            raise GradientMismatch(
-                f"structures differ at {path or 'the top'}: actual is {_describe(a)}, "
-                f"expected is {_describe(e)}"
-            )
-        level = _zip(path, a, e, labels)
-        stack.extend(reversed(level))
+    for prefix, a, e in tops:
+        try:
+            leaves = match(e, a, prefix, prepare=_unwrap)
+        except StructureMismatch as mismatch:
+            raise GradientMismatch(str(mismatch)) from None
+        for path, e_leaf, a_leaf in leaves:
+            found.append((path, _number(a_leaf, path, "actual"), _number(e_leaf, path, "expected")))
     return found
-
-
-def _zip(path: str, a, e, labels) -> list:
-    """The matched children of two containers, as stack items."""
-    if isinstance(a, dict) or isinstance(e, dict):
-        if not (isinstance(a, dict) and isinstance(e, dict)):
-            raise GradientMismatch(
-                f"structures differ at {path or 'the top'}: actual is {_describe(a)}, "
-                f"expected is {_describe(e)}"
-            )
-        missing = [k for k in e if k not in a]
-        extra = [k for k in a if k not in e]
-        if missing or extra:
-            raise GradientMismatch(
-                f"keys differ at {path or 'the top'}: missing {missing}, unexpected {extra}"
-            )
-        return [(join_key(path, k), a[k], e[k], None) for k in e]
-    if len(a) != len(e):
-        raise GradientMismatch(
-            f"lengths differ at {path or 'the top'}: actual has {len(a)} entries, expected {len(e)}"
-        )
-    if labels is not None and len(labels) != len(a):
-        raise ValueError(f"assert_grads_close: {len(a)} entries but {len(labels)} names")
-    items = []
-    for i, ((sub, a_child), (_, e_child)) in enumerate(
-        zip(children(list(a), path), children(list(e), path))
-    ):
-        items.append((labels[i] if labels is not None else sub, a_child, e_child, None))
-    return items
 
 
 def _unwrap(x):
@@ -130,21 +101,9 @@ def _unwrap(x):
     return x.tolist() if hasattr(x, "tolist") else x  # numpy arrays and scalars too
 
 
-def _is_leaf(x) -> bool:
-    return not isinstance(x, (list, tuple, dict))
-
-
 def _number(x, path: str, side: str) -> float:
     if isinstance(x, (bool, int, float)):
         return float(x)
     raise TypeError(
         f"assert_grads_close: {side} at {path or 'the top'} is {type(x).__name__}, not a number"
     )
-
-
-def _describe(x) -> str:
-    if isinstance(x, dict):
-        return f"a dict with keys {list(x)}"
-    if isinstance(x, (list, tuple)):
-        return f"a {type(x).__name__} of {len(x)}"
-    return f"a number ({x!r})"

@@ -65,28 +65,6 @@ def _check_unit_interval(name: str, y: np.ndarray) -> None:
         )
 
 
-# -------------------------------------------------------------------- softplus
-
-
-def _softplus(x: Tensor) -> Tensor:
-    """softplus(x) = log(1 + e^x), exact for every x: the one place to switch to `x.softplus()`
-    once Tensor has it.
-
-    Written with the ops Tensor has: max(x, 0) + log(1 + e^-|x|), where -|x| is x times a
-    constant sign (so no op sees a kink at 0 and the derivative there is sigmoid(0) = 1/2). Its
-    derivatives are accurate at every order (d/dx = e^x / (1 + e^x) computed as 1/w * e), but its
-    value loses digits where 1 + e^-|x| rounds (log(1 + 1e-14) keeps 2 of them), so a constant,
-    numpy's exact log1p-based softplus minus that value, is added: the value is exact and the
-    derivatives are those of the composition.
-    """
-    sign = np.where(x.data > 0, -1.0, 1.0).astype(x.dtype)  # x * sign = -|x|
-    approx = x.relu() + (1 + (x * sign).exp()).log()
-    exact = np.logaddexp(np.zeros((), x.dtype), x.data)
-    with np.errstate(invalid="ignore"):  # inf - inf where x = inf: no correction needed there
-        correction = np.where(np.isfinite(approx.data), exact - approx.data, 0).astype(x.dtype)
-    return approx + correction
-
-
 # -------------------------------------------------------------------- losses
 
 
@@ -132,7 +110,7 @@ def bce_with_logits(logit: Tensor, target) -> Tensor:
     nonnegative = logit.data >= 0
     sign = np.where(nonnegative, -1.0, 1.0).astype(logit.dtype)  # z * sign = -|z|
     weight = np.where(nonnegative, 1 - y, -y)  # of z in the linear term, making it >= 0
-    return (_softplus(logit * sign) + logit * weight).mean()
+    return ((logit * sign).softplus() + logit * weight).mean()
 
 
 def hinge(scores: Tensor, labels) -> Tensor:

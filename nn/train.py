@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import sys
 import time
@@ -19,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value, no_grad
+from autograd import Tensor, Value, collector_paused, no_grad
 
 from . import losses
 from .checks import check_array, check_bool, check_count, check_finite, check_real, show
@@ -134,43 +133,40 @@ def fit(
     n_batches = math.ceil(len(X) / size)
     history: dict[str, list] = {"epoch": [], "loss": []}
     bar = _progress_bar(progress, epochs * n_batches)
-    collector_was_on = gc.isenabled()
-    gc.disable()
     try:
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            total, seen, outputs, targets = 0.0, 0, [], []
-            for b, (Xb, yb) in enumerate(batches(X, y, size, seed=seed, epoch=epoch - 1), 1):
-                try:
-                    batch_loss, out = train_step(model, Xb, yb, loss_fn, optimizer, l2)
-                except NonFiniteLoss as error:
-                    raise FloatingPointError(
-                        f"fit: the loss is {error.loss} at epoch {epoch}, batch {b}; try a "
-                        "smaller learning rate, or find the op with detect_anomaly()"
-                    ) from None
-                total += float(batch_loss.data) * len(Xb)
-                seen += len(Xb)
-                outputs.append(_scores(out))
-                targets.append(yb)
-                if bar is not None:  # the postfix first: update() draws the bar with it
-                    bar.set_postfix(epoch=epoch, loss=f"{total / seen:.4f}", refresh=False)
-                    bar.update(1)
-            lr = optimizer.lr
-            if schedule is not None:
-                schedule.step()
-            record = {"epoch": epoch, "loss": total / seen, "lr": lr}
-            if "accuracy" in metrics:
-                record["accuracy"] = accuracy(
-                    np.concatenate(outputs), np.concatenate(targets), threshold
-                )
-            if validation is not None:
-                record.update(_evaluate(model, validation, loss_fn, metrics, threshold))
-            record["seconds"] = time.perf_counter() - start
-            for key, value in record.items():
-                history.setdefault(key, []).append(value)
+        with collector_paused():
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                total, seen, outputs, targets = 0.0, 0, [], []
+                for b, (Xb, yb) in enumerate(batches(X, y, size, seed=seed, epoch=epoch - 1), 1):
+                    try:
+                        batch_loss, out = train_step(model, Xb, yb, loss_fn, optimizer, l2)
+                    except NonFiniteLoss as error:
+                        raise FloatingPointError(
+                            f"fit: the loss is {error.loss} at epoch {epoch}, batch {b}; try a "
+                            "smaller learning rate, or find the op with detect_anomaly()"
+                        ) from None
+                    total += float(batch_loss.data) * len(Xb)
+                    seen += len(Xb)
+                    outputs.append(_scores(out))
+                    targets.append(yb)
+                    if bar is not None:  # the postfix first: update() draws the bar with it
+                        bar.set_postfix(epoch=epoch, loss=f"{total / seen:.4f}", refresh=False)
+                        bar.update(1)
+                lr = optimizer.lr
+                if schedule is not None:
+                    schedule.step()
+                record = {"epoch": epoch, "loss": total / seen, "lr": lr}
+                if "accuracy" in metrics:
+                    record["accuracy"] = accuracy(
+                        np.concatenate(outputs), np.concatenate(targets), threshold
+                    )
+                if validation is not None:
+                    record.update(_evaluate(model, validation, loss_fn, metrics, threshold))
+                record["seconds"] = time.perf_counter() - start
+                for key, value in record.items():
+                    history.setdefault(key, []).append(value)
     finally:
-        if collector_was_on:
-            gc.enable()
         if bar is not None:
             bar.close()
     return history

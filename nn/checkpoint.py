@@ -230,11 +230,18 @@ def register_module(cls: type) -> type:
     Every Module class defined in `nn` is registered automatically; register your own with this
     (usable as a class decorator). Names are unique: a different class of the same name is
     refused."""
-    name = cls.__name__
+    name = class_name(cls)
     if _REGISTRY.get(name, cls) is not cls:
         raise ValueError(f"register_module: a different class named {name!r} is registered")
     _REGISTRY[name] = cls
     return cls
+
+
+def class_name(cls: type) -> str:
+    """The name a checkpoint records for `cls`: its `checkpoint_name` if it sets one (so classes
+    that share a Python name, like `nn.micrograd.Neuron` and `nn.Neuron`, stay apart), else
+    its `__name__`."""
+    return cls.__dict__.get("checkpoint_name", cls.__name__)
 
 
 def describe(spec: Any) -> str:
@@ -258,10 +265,10 @@ def architecture(module: Any) -> dict:
     get_config = getattr(module, "get_config", None)
     config = get_config() if callable(get_config) else None
     if config is not None:
-        return {"class": type(module).__name__, "config": plain(config)}
+        return {"class": class_name(type(module)), "config": plain(config)}
     children = module.named_children() if hasattr(module, "named_children") else ()
     modules = {name: architecture(c) for name, c in children if hasattr(c, "named_children")}
-    return {"class": type(module).__name__, "config": None, "modules": modules}
+    return {"class": class_name(type(module)), "config": None, "modules": modules}
 
 
 def plain(data: Any) -> Any:

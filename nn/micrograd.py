@@ -166,6 +166,8 @@ class Neuron(_Neuron):
     """micrograd's neuron: relu(w . x + b), or w . x + b with `nonlin=False`; weights drawn by
     `random.uniform(-1, 1)`, one per input in order, the bias 0."""
 
+    checkpoint_name = "micrograd.Neuron"  # not nn.Neuron: the constructors differ
+
     def __init__(self, nin: int, nonlin: bool = True):
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
@@ -186,12 +188,17 @@ class Neuron(_Neuron):
     def __call__(self, x: Sequence) -> Value:
         return _adopt(super().__call__(_values(x)))
 
+    def get_config(self) -> dict:
+        return {"nin": len(self.w), "nonlin": self.nonlin}
+
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
 
 class Layer(Module):
     """`nout` micrograd neurons on the same inputs; one output is returned as a bare Value."""
+
+    checkpoint_name = "micrograd.Layer"
 
     def __init__(self, nin: int, nout: int, **kwargs):
         if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
@@ -204,12 +211,21 @@ class Layer(Module):
         out = [neuron(x) for neuron in self.neurons]
         return out[0] if len(out) == 1 else out
 
+    def get_config(self) -> dict:
+        return {
+            "nin": len(self.neurons[0].w),
+            "nout": len(self.neurons),
+            "nonlin": self.neurons[0].nonlin,
+        }
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
 
 class MLP(Module):
     """micrograd's multilayer perceptron: relu hidden layers, a linear last layer."""
+
+    checkpoint_name = "micrograd.MLP"
 
     def __init__(self, nin: int, nouts: Sequence[int]):
         if not nouts:
@@ -223,6 +239,12 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def get_config(self) -> dict:
+        return {
+            "nin": len(self.layers[0].neurons[0].w),
+            "nouts": [len(layer.neurons) for layer in self.layers],
+        }
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

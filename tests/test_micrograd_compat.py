@@ -308,3 +308,21 @@ def test_autograd_never_imports_nn():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_micrograd_models_keep_their_own_checkpoint_names_and_rebuild(tmp_path):
+    # nn.micrograd.Neuron shares its Python name with nn.Neuron; checkpoints tell them apart.
+    import nn as core
+
+    random.seed(1337)
+    model = MLP(2, [4, 1])
+    model.save(tmp_path / "m.json")
+    rebuilt = core.load_model(tmp_path / "m.json")
+    assert type(rebuilt) is MLP
+    assert [p.data for p in rebuilt.parameters()] == [p.data for p in model.parameters()]
+    assert type(core.load_model(_saved(core.MLP(2, [3]), tmp_path / "c.json"))) is core.MLP
+
+
+def _saved(model, path):
+    model.save(path)
+    return path

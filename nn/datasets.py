@@ -16,6 +16,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -253,7 +254,7 @@ _CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 @sklearn_names
 def make_curve(
     n: int = 100,
-    fn: str | Callable[[np.ndarray], np.ndarray] = "sin",
+    fn: str | Callable[[np.ndarray], np.ndarray] | Callable[[float], float] = "sin",
     noise: float | None = 0.0,
     low: float = -math.pi,
     high: float = math.pi,
@@ -281,7 +282,7 @@ def make_curve(
     if isinstance(fn, str):
         if fn not in _CURVES:
             raise ValueError(f"make_curve: unknown fn {fn!r}; choose one of {sorted(_CURVES)}")
-        f = _CURVES[fn]
+        f: Callable[[Any], Any] = _CURVES[fn]  # takes an array or, failing that, a float
     elif callable(fn):
         f = fn
     else:

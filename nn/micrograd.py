@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from autograd import Value as _Value
 from autograd import draw_graph
@@ -119,7 +120,7 @@ def _adopt(node: _Value) -> Value:
         if v.__class__ is _Value:
             v.__class__ = Value
             stack.extend(v.parents)
-    return node
+    return cast(Value, node)  # its class was swapped above, which mypy cannot follow
 
 
 def _primitive(name: str, arity: int):
@@ -206,7 +207,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
         self.label_parameters()
 
-    def __call__(self, x: Sequence) -> Value | list[Value]:
+    def __call__(self, x: Sequence | _Value) -> Value | list[Value]:
         x = _values(x)  # numbers become constants once, shared by every neuron
         out = [neuron(x) for neuron in self.neurons]
         return out[0] if len(out) == 1 else out
@@ -236,9 +237,10 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        out = self.layers[0](x)
+        for layer in self.layers[1:]:
+            out = layer(out)  # a bare Value (one neuron) is a list of one to the next layer
+        return out
 
     def get_config(self) -> dict:
         return {
@@ -260,7 +262,7 @@ def draw_dot(root: _Value, format: str = "svg", rankdir: str = "LR"):
     return dot
 
 
-def _values(x: Sequence) -> list:
+def _values(x: Sequence | _Value) -> list:
     """The inputs as Values: a Value (ours or the engine's) as is, a number as a constant."""
     if isinstance(x, _Value):
         x = [x]

@@ -190,7 +190,10 @@ class Module:
         staged = []
         for name, p in named:
             scalar = isinstance(p, Value)
-            dtype, shape = (np.dtype(np.float64), ()) if scalar else (p.data.dtype, p.data.shape)
+            if isinstance(p, Value):
+                dtype, shape = np.dtype(np.float64), ()
+            else:
+                dtype, shape = p.data.dtype, p.data.shape
             if layout is not None and layout[name] != (dtype, shape):
                 saved_dtype, saved_shape = layout[name]
                 raise CheckpointError(

@@ -31,6 +31,7 @@ from pathlib import Path
 from .picture import (
     CHECK_FAIL,
     CHECK_FAIL_FILL,
+    DEFAULT_MAX_NODES,
     GRAD_SCALE,
     KIND_FILL,
     OP_FILL,
@@ -56,7 +57,6 @@ __all__ = [
     "save_graph",
 ]
 
-DEFAULT_MAX_NODES = 250  # Values in one picture; past this a graph is a hairball, not a diagram.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
 # DejaVu Sans is on Debian (fonts-dejavu-core, a dependency of graphviz); a viewer of the SVG

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import walk
@@ -30,6 +30,7 @@ from . import walk
 __all__ = [
     "CHECK_FAIL",
     "CHECK_FAIL_FILL",
+    "DEFAULT_MAX_NODES",
     "GRAD_SCALE",
     "KIND_FILL",
     "OP_FILL",
@@ -45,6 +46,7 @@ __all__ = [
     "value_fields",
 ]
 
+DEFAULT_MAX_NODES = 250  # Values in one picture; past this a graph is a hairball, not a diagram.
 KIND_FILL = {
     "parameter": "#FFD8A8",
     "input": "#A5D8FF",
@@ -138,13 +140,13 @@ class Picture:
 
     nodes: list  # every node, topological order (its index is its id's number)
     boxes: list[ValueBox | OpBox | SummaryBox]  # each node's value and op box, then summaries
+    values: list[ValueBox]  # the value boxes of `boxes`
+    summaries: list[SummaryBox]  # the summary boxes of `boxes`, in natural order of the modules
     edges: list[Edge]
     box_of: dict  # node -> the id of the box that draws it (v3, or m1 when folded)
     module_of: dict  # node -> its module path (nodes outside modules are absent)
+    fold: str | int | None  # the level modules are folded at (None: none folded)
     legend: Legend
-    fold: str | int | None = None  # the level modules are folded at (None: none folded)
-    values: list[ValueBox] = field(default_factory=list)
-    summaries: list[SummaryBox] = field(default_factory=list)
 
 
 def plan_graph(
@@ -153,7 +155,7 @@ def plan_graph(
     show_data: bool = True,
     show_grad: bool = True,
     clusters: bool = True,
-    max_nodes: int = 250,
+    max_nodes: int = DEFAULT_MAX_NODES,
     collapse: bool | str | int = False,
     color_by_grad: bool = False,
     highlight=None,
@@ -183,13 +185,7 @@ def plan_graph(
         raise ValueError("draw_graph: highlight must be a node of the graph of root")
 
     # Which box draws each node: its own, or the summary of the module it is folded into.
-    summary_of = {}
-    if fold is not None:
-        for node in nodes:
-            if node in owner:
-                key = _cut(owner[node], fold)
-                if key is not None:
-                    summary_of[node] = key
+    summary_of = _summary_of(nodes, owner, fold)
     members: dict[str, list] = {}
     for node in nodes:
         if node in summary_of:
@@ -234,15 +230,7 @@ def plan_graph(
 
     # A module whose value leaves it through one node (a neuron's activation) shows that node's
     # data and grad on its summary.
-    exits: dict[str, list] = {}
-    for node in nodes:
-        for parent in node.parents:
-            key = summary_of.get(parent)
-            if key is not None and summary_of.get(node) != key and parent not in exits.get(key, ()):
-                exits.setdefault(key, []).append(parent)
-    for node in roots:
-        if node in summary_of and node not in exits.get(summary_of[node], ()):
-            exits.setdefault(summary_of[node], []).append(node)
+    exits = _exits(nodes, roots, summary_of)
     summaries = []
     for key in keys:
         outputs = exits.get(key, [])
@@ -265,7 +253,58 @@ def plan_graph(
         boxes.append(summary)
         summaries.append(summary)
 
-    # Edges: one per argument (a + a draws two); a folded module is joined once per neighbour.
+    edges = _edges(nodes, box_of, summary_of, on_path, highlight)
+
+    legend = Legend(
+        kinds={kinds[n] for n in shown},
+        grad_range=None if grad_scale is None else (grad_scale.low, grad_scale.high),
+        ops=any(n.parents for n in shown),
+        folded=bool(summaries),
+        highlight=highlight is not None,
+        statuses={status for status, _ in checks.values()},
+    )
+    return Picture(
+        nodes=nodes,
+        boxes=boxes,
+        values=values,
+        summaries=summaries,
+        edges=edges,
+        box_of=box_of,
+        module_of=owner,
+        fold=fold,
+        legend=legend,
+    )
+
+
+def _summary_of(nodes: list, owner: dict, fold: str | int | None) -> dict:
+    """node -> the folded module that draws it, for the nodes inside one."""
+    summary_of = {}
+    if fold is not None:
+        for node in nodes:
+            if node in owner:
+                key = _cut(owner[node], fold)
+                if key is not None:
+                    summary_of[node] = key
+    return summary_of
+
+
+def _exits(nodes: list, roots: list, summary_of: dict) -> dict[str, list]:
+    """module -> its members used outside it (or the root, when a member), in walk order."""
+    exits: dict[str, list] = {}
+    for node in nodes:
+        for parent in node.parents:
+            key = summary_of.get(parent)
+            if key is not None and summary_of.get(node) != key and parent not in exits.get(key, ()):
+                exits.setdefault(key, []).append(parent)
+    for node in roots:
+        if node in summary_of and node not in exits.get(summary_of[node], ()):
+            exits.setdefault(summary_of[node], []).append(node)
+    return exits
+
+
+def _edges(nodes: list, box_of: dict, summary_of: dict, on_path: set, highlight) -> list[Edge]:
+    """One edge per argument into each op (a + a draws two) and one from each op to its value;
+    a folded module is joined once per neighbouring box."""
     edges = []
     folded_edges: dict[tuple[str, str], bool] = {}
     for node in nodes:
@@ -279,31 +318,12 @@ def plan_graph(
                     hot = parent in on_path and node in on_path
                     folded_edges[source, target] = folded_edges.get((source, target), False) or hot
             continue
-        op = ids[node] + "op"
+        op = box_of[node] + "op"
         for parent in node.parents:
             edges.append(Edge(box_of[parent], op, hot=parent in on_path and node in on_path))
-        edges.append(Edge(op, ids[node], hot=node in on_path and node is not highlight))
+        edges.append(Edge(op, box_of[node], hot=node in on_path and node is not highlight))
     edges.extend(Edge(source, target, hot) for (source, target), hot in folded_edges.items())
-
-    legend = Legend(
-        kinds={kinds[n] for n in shown},
-        grad_range=None if grad_scale is None else (grad_scale.low, grad_scale.high),
-        ops=any(n.parents for n in shown),
-        folded=bool(summaries),
-        highlight=highlight is not None,
-        statuses={status for status, _ in checks.values()},
-    )
-    return Picture(
-        nodes=nodes,
-        boxes=boxes,
-        edges=edges,
-        box_of=box_of,
-        module_of=owner,
-        legend=legend,
-        fold=fold,
-        values=values,
-        summaries=summaries,
-    )
+    return edges
 
 
 # ------------------------------------------------------------------------------ graph structure

@@ -251,8 +251,9 @@ class Compiled:
     def __init__(self, fn: Callable, example_args: tuple, check: bool = False):
         self.fn = fn
         self.check = check
-        self._examples = list(example_args)
-        self._leaves = [_example_leaf(v) for v in leaves(self._examples, arrays=False)]
+        self._leaves = [_example_leaf(v) for v in leaves(list(example_args), arrays=False)]
+        # the structure of the examples, copied: a list the caller changes later changes nothing
+        self._examples = rebuild(list(example_args), iter(self._leaves))
         self._owned = [isinstance(v, Value) for v in self._leaves]  # the caller's own Values
         values = [v if isinstance(v, Value) else Value(v) for v in self._leaves]
         self._inputs = values

@@ -102,3 +102,10 @@ def test_trace_refuses_an_array_or_a_string_as_an_example():
         with pytest.raises(TypeError, match="example arguments must be numbers, Values or lists"):
             trace(lambda x: x * 2.0, example)
     assert trace(lambda x: x * 2.0, Value(1.0))(3.0) == 6.0
+
+
+def test_trace_keeps_the_structure_it_traced_when_the_caller_changes_its_list():
+    ws = [1.0, 2.0]
+    f = trace(lambda ws: ws[0] * ws[1], ws)
+    ws.append(3.0)
+    assert f.value_and_grad([3.0, 4.0]) == (12.0, ([4.0, 3.0],))

@@ -10,6 +10,19 @@
 
 from .backward import topological_order
 from .compile import Compiled, TraceError, trace
+from .conv import (
+    avg_pool2d,
+    batch_norm,
+    concatenate,
+    conv2d,
+    conv_transpose2d,
+    dropout,
+    flatten,
+    max_pool2d,
+    pad,
+    split,
+    stack,
+)
 from .custom import define_op, primitive
 from .explain import Derivation, explain
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
@@ -40,22 +53,33 @@ __all__ = [
     "TraceError",
     "Value",
     "assert_grads_close",
+    "avg_pool2d",
+    "batch_norm",
     "check_local_derivatives",
     "compare_with_torch",
+    "concatenate",
+    "conv2d",
+    "conv_transpose2d",
     "define_op",
     "detect_anomaly",
     "draw_graph",
+    "dropout",
     "explain",
+    "flatten",
     "grad",
     "gradcheck",
     "hessian",
     "hvp",
     "is_grad_enabled",
     "jacobian",
+    "max_pool2d",
     "no_grad",
     "numerical_grad",
+    "pad",
     "primitive",
     "save_graph",
+    "split",
+    "stack",
     "sum_values",
     "topological_order",
     "trace",

@@ -1,4 +1,5 @@
-"""Convolutional-network ops on Tensors: convolution, pooling, padding, joining, dropout, batch norm.
+"""Convolutional-network ops on Tensors: convolution, pooling, padding, joining, dropout, batch
+norm.
 
 Every primitive is a `TensorOp` (name, forward, one VJP per input) whose numeric work is a plain
 numpy function below, named for what it computes; the public functions at the end check their
@@ -28,6 +29,7 @@ array([[20., 24.],
 from __future__ import annotations
 
 import functools
+import itertools
 import numbers
 from collections.abc import Sequence
 
@@ -114,7 +116,7 @@ def _grouped(w: np.ndarray, groups: int) -> np.ndarray:
 
 def _rows(g: np.ndarray, groups: int) -> np.ndarray:
     """An output gradient (N, O, Ho, Wo) as (g, N * Ho * Wo, O/g): one row per output pixel."""
-    n, o = g.shape[:2]
+    o = g.shape[1]
     return g.transpose(0, 2, 3, 1).reshape(-1, groups, o // groups).transpose(1, 0, 2)
 
 
@@ -138,7 +140,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
 def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
     """d<g, conv2d(x, w)>/dx for an input of spatial `size`: the columns' gradient g @ w,
     scattered back onto the padded input and cropped. This is conv_transpose2d(g, w)."""
-    n, o, ho, wo = g.shape
+    n, _, ho, wo = g.shape
     c = w.shape[1] * groups
     kh, kw = w.shape[2:]
     dcols = np.matmul(_rows(g, groups), _grouped(w, groups))  # (g, N * Ho * Wo, C/g * kh * kw)
@@ -285,7 +287,7 @@ def _concatenate_op(arity: int) -> TensorOp:
     def vjp(i):
         return lambda g, y, *rest: concatenate_grad(g, rest[-2], rest[-1], i)
 
-    forward = lambda *rest: np.concatenate(rest[:-2], axis=rest[-1])  # noqa: E731
+    forward = lambda *rest: np.concatenate(rest[:-2], axis=rest[-1])
     return TensorOp("concatenate", forward, *[vjp(i) for i in range(arity)])
 
 
@@ -459,8 +461,8 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {shape}")
-    axis = _axis(axis, shape + (1,), "stack")
-    grown = shape[:axis] + (1,) + shape[axis:]
+    axis = _axis(axis, (*shape, 1), "stack")
+    grown = (*shape[:axis], 1, *shape[axis:])
     return concatenate([t.reshape(grown) for t in tensors], axis)
 
 
@@ -476,10 +478,10 @@ def split(x: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tenso
         cuts = list(range(0, n + 1, n // sections))
     else:
         cuts = [0, *(int(i) for i in sections), n]
-        if any(a > b for a, b in zip(cuts, cuts[1:])):
+        if any(a > b for a, b in itertools.pairwise(cuts)):
             raise ValueError(f"split: indices {list(sections)} must be sorted within [0, {n}]")
     lead = (slice(None),) * axis
-    return [x[(*lead, slice(a, b))] for a, b in zip(cuts, cuts[1:])]
+    return [x[(*lead, slice(a, b))] for a, b in itertools.pairwise(cuts)]
 
 
 def flatten(x: Tensor, start_axis: int = 1, end_axis: int = -1) -> Tensor:
@@ -490,7 +492,7 @@ def flatten(x: Tensor, start_axis: int = 1, end_axis: int = -1) -> Tensor:
     end = _axis(end_axis, x.shape, "flatten")
     if end < start:
         raise ValueError(f"flatten: end_axis {end_axis} comes before start_axis {start_axis}")
-    return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+    return x.reshape((*x.shape[:start], -1, *x.shape[end + 1 :]))
 
 
 def dropout(

@@ -23,7 +23,19 @@ from .module import Module
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_decision_boundary, plot_history, plot_regression
 from .schedules import LinearDecay, Schedule, StepDecay
-from .tensor_layers import Activation, Linear, Sequential
+from .tensor_layers import (
+    Activation,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Sequential,
+)
 from .train import accuracy, fit, predict, train_step
 
 __all__ = [
@@ -31,9 +43,17 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "Flatten",
     "Layer",
     "Linear",
     "LinearDecay",
+    "MaxPool2d",
     "Module",
     "Neuron",
     "Optimizer",

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import time
@@ -36,7 +37,7 @@ THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
 
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
-    with no_grad():
+    with no_grad(), _mode(model, training=False):
         return _scores(_forward(model, X))
 
 
@@ -88,9 +89,10 @@ def fit(
     X, y = np.asarray(X), np.asarray(y)  # kept in their dtype: float32 data stay float32
     if X.dtype.kind not in "biuf":
         raise TypeError(f"fit: X must hold numbers, got an array of {X.dtype}")
-    if X.ndim != 2 or len(X) != len(y):
+    if X.ndim < 2 or len(X) != len(y):
         raise ValueError(
-            f"fit: X must be (n, features) with one target per row, got X {X.shape} and y {y.shape}"
+            f"fit: X must be (n, features...) with one target per row, got X {X.shape} and "
+            f"y {y.shape}"
         )
     for name in metrics:
         if name != "accuracy":
@@ -108,6 +110,7 @@ def fit(
     bar = _progress_bar(progress, epochs * n_batches)
     collector_was_on = gc.isenabled()
     gc.disable()
+    modes = _set_mode(model, training=True)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -141,6 +144,7 @@ def fit(
             for key, value in record.items():
                 history.setdefault(key, []).append(value)
     finally:
+        _restore_modes(modes)
         if collector_was_on:
             gc.enable()
         if bar is not None:
@@ -181,12 +185,37 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
 def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
     X_val, y_val = validation
     X_val, y_val = np.asarray(X_val), np.asarray(y_val)
-    with no_grad():
+    with no_grad(), _mode(model, training=False):
         out = _forward(model, X_val)
         result = {"val_loss": float(loss_fn(out, _targets(out, y_val)).data)}
     if "accuracy" in metrics:
         result["val_accuracy"] = accuracy(_scores(out), y_val, threshold)
     return result
+
+
+def _set_mode(model, training: bool) -> list:
+    """Put every module of `model` in training or eval mode (dropout on or off, batch or running
+    statistics); return what to give `_restore_modes` to undo it."""
+    modules = [m for _, m in model.named_modules()] if hasattr(model, "named_modules") else []
+    before = [(m, getattr(m, "training", True)) for m in modules]
+    for m in modules:
+        m.training = training
+    return before
+
+
+def _restore_modes(before: list) -> None:
+    for m, training in before:
+        m.training = training
+
+
+@contextlib.contextmanager
+def _mode(model, training: bool):
+    """A block run with `model` in training or eval mode, the previous modes restored after."""
+    before = _set_mode(model, training)
+    try:
+        yield
+    finally:
+        _restore_modes(before)
 
 
 def _resolve_loss(loss) -> Callable:

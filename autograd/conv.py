@@ -58,30 +58,14 @@ Pair = tuple[int, int]
 # -------------------------------------------------------------------- windows (im2col)
 
 
-def windows(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Every kernel window of an (already padded) NCHW array as a view (N, C, Ho, Wo, kh, kw):
-    `windows[n, c, i, j]` is the patch under output pixel (i, j). No copy is made."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the window's extent with dilation
-    view = sliding_window_view(x, span, axis=(2, 3))
-    return view[:, :, ::sh, ::sw, ::dh, ::dw]
-
-
-def scatter_windows(
-    cols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair
-) -> np.ndarray:
-    """The adjoint of `windows`: add each window (N, Ho, Wo, C, kh, kw) back onto an array of
-    NCHW `shape` (laid out NHWC in memory), where overlapping windows sum. One strided add per
-    kernel offset: kh * kw adds of whole (N, Ho, Wo, C) blocks."""
-    n, c, h, w = shape
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    ho, wo = cols.shape[1:3]
-    out = np.zeros((n, h, w, c), dtype=cols.dtype)
+def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_size: Pair):
+    """For each kernel offset (i, j), row-major, the strided slices of the padded input that it
+    meets across all output pixels: output (h, w) sees input (s h + d i, s w + d j)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
-            out[:, rows, j * dw : j * dw + sw * (wo - 1) + 1 : sw, :] += cols[:, :, :, :, i, j]
-    return out.transpose(0, 3, 1, 2)
+            yield i, j, rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
 
 
 def pad_spatial(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
@@ -101,21 +85,51 @@ def crop_spatial(x: np.ndarray, padding: Pair) -> np.ndarray:
 def im2col(
     x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> np.ndarray:
-    """The columns of a convolution: (N * Ho * Wo, groups, C/groups * kh * kw), one row per output
-    pixel holding its receptive field, channel-major within each group. The one copy of im2col."""
-    view = windows(pad_spatial(x, padding), kernel, stride, dilation)
-    n, c, ho, wo, kh, kw = view.shape
-    # (N, Ho, Wo, C, kh, kw): the reshape copies the strided view into contiguous rows.
-    return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, groups, c // groups * kh * kw)
+    """The columns of a convolution: (groups, N * Ho * Wo, kh * kw * C/groups), one row per output
+    pixel holding its receptive field (offset-major, channels innermost, so that a channels-last
+    input is read in runs). The one copy of im2col: a strided view of every window
+    (`sliding_window_view`, no copy), then one reshape copies it into rows."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the window's extent with dilation
+    view = sliding_window_view(pad_spatial(x, padding), span, axis=(2, 3))
+    view = view[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
+    n, c, ho, wo = view.shape[:4]
+    rows = view.transpose(0, 2, 3, 4, 5, 1)  # (N, Ho, Wo, kh, kw, C)
+    if groups == 1:
+        return rows.reshape(1, n * ho * wo, kh * kw * c)
+    rows = rows.reshape(n * ho * wo, kh * kw, groups, c // groups).transpose(2, 0, 1, 3)
+    return rows.reshape(groups, n * ho * wo, -1)
 
 
-def _grouped(w: np.ndarray, groups: int) -> np.ndarray:
-    """Kernels (O, C/g, kh, kw) as (g, O/g, C/g * kh * kw) matrices."""
-    return w.reshape(groups, w.shape[0] // groups, -1)
+def scatter_windows(
+    dcols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair
+) -> np.ndarray:
+    """The adjoint of im2col: add each kernel offset's entries, `dcols[k]` of shape
+    (N, Ho, Wo, C) for offset k = i * kw + j, back onto an array of padded NCHW `shape` (laid
+    out channels-last in memory), overlapping windows summing: one strided add of a whole block
+    per kernel offset. Offset-major blocks keep both sides of each add in long contiguous runs
+    (the (Wo, C) rows), several times faster than slicing an (N, Ho, Wo, kh, kw, C) array."""
+    n, c, h, w = shape
+    out = np.zeros((n, h, w, c), dtype=dcols.dtype)
+    kw = kernel[1]
+    for i, j, rows, cols in offsets(kernel, stride, dilation, dcols.shape[2:4]):
+        out[:, rows, cols] += dcols[i * kw + j]
+    return out.transpose(0, 3, 1, 2)
+
+
+def _kernel_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    """Kernels (O, C/g, kh, kw) as (g, O/g, kh * kw * C/g) matrices, in im2col's column order."""
+    o, cg, kh, kw = w.shape
+    return (
+        w.reshape(groups, o // groups, cg, kh, kw)
+        .transpose(0, 1, 3, 4, 2)
+        .reshape(groups, o // groups, -1)
+    )
 
 
 def _rows(g: np.ndarray, groups: int) -> np.ndarray:
-    """An output gradient (N, O, Ho, Wo) as (g, N * Ho * Wo, O/g): one row per output pixel."""
+    """An output gradient (N, O, Ho, Wo) as (g, N * Ho * Wo, O/g): one row per output pixel
+    (free when g is channels-last in memory, as conv2d's outputs are)."""
     o = g.shape[1]
     return g.transpose(0, 2, 3, 1).reshape(-1, groups, o // groups).transpose(1, 0, 2)
 
@@ -125,34 +139,36 @@ def _rows(g: np.ndarray, groups: int) -> np.ndarray:
 
 def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, c, s*h + d*i, s*w + d*j] (c in o's
-    group), as im2col then one (batched over groups) matrix product. Saves the columns."""
+    group), as im2col then one matrix product (batched over groups). Saves the columns."""
     n = x.shape[0]
     o, _, kh, kw = w.shape
     cols = im2col(x, (kh, kw), stride, padding, dilation, groups)
-    out = np.matmul(cols.transpose(1, 0, 2), _grouped(w, groups).transpose(0, 2, 1))
-    out = out.transpose(1, 0, 2).reshape(cols.shape[0], o)  # (N * Ho * Wo, O)
+    out = np.matmul(cols, _kernel_matrix(w, groups).transpose(0, 2, 1))  # (g, N Ho Wo, O/g)
+    out = out[0] if groups == 1 else out.transpose(1, 0, 2).reshape(-1, o)
     out += b
     ho, wo = _out_size(x.shape[2:], (kh, kw), stride, padding, dilation)
-    # NCHW shape, NHWC memory: no copy, and the next im2col reads channels contiguously.
+    # NCHW shape, channels-last memory: no copy, and the next im2col reads channels in runs.
     return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), cols
 
 
 def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
-    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: the columns' gradient g @ w,
-    scattered back onto the padded input and cropped. This is conv_transpose2d(g, w)."""
+    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: for each kernel offset, the output
+    gradient times that offset's kernel slice (one batched matrix product), scattered back onto
+    the padded input and cropped. This is conv_transpose2d(g, w)."""
     n, _, ho, wo = g.shape
-    c = w.shape[1] * groups
-    kh, kw = w.shape[2:]
-    dcols = np.matmul(_rows(g, groups), _grouped(w, groups))  # (g, N * Ho * Wo, C/g * kh * kw)
-    dcols = dcols.transpose(1, 0, 2).reshape(n, ho, wo, c, kh, kw)
-    padded = (n, c, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    o, cg, kh, kw = w.shape
+    per_offset = w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 1, 2)
+    dcols = np.matmul(_rows(g, groups)[None], per_offset)  # (kh kw, g, N Ho Wo, C/g)
+    dcols = dcols.transpose(0, 2, 1, 3).reshape(kh * kw, n, ho, wo, groups * cg)
+    padded = (n, cg * groups, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
     return crop_spatial(scatter_windows(dcols, padded, (kh, kw), stride, dilation), padding)
 
 
 def conv2d_weight_grad(cols, g, w_shape, groups):
     """d<g, conv2d(x, w)>/dw from x's columns: (output gradient rows)^T @ columns, per group."""
-    dw = np.matmul(_rows(g, groups).transpose(0, 2, 1), cols.transpose(1, 0, 2))
-    return dw.reshape(w_shape)
+    o, cg, kh, kw = w_shape
+    dw = np.matmul(_rows(g, groups).transpose(0, 2, 1), cols)  # (g, O/g, kh kw C/g)
+    return dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
 
 
 def conv2d_bias_grad(g):
@@ -194,32 +210,44 @@ CONV_TRANSPOSE2D = TensorOp(
 
 
 # -------------------------------------------------------------------- pooling kernels
+# Pooling reduces over the kernel offsets: one strided slice of the padded input per offset,
+# combined elementwise (kh * kw whole-array operations, no window copies).
 
 
 def max_pool2d_forward(x, kernel, stride, padding):
-    """The max of each window (padding is -inf, never the max); saves each window's argmax, the
-    first maximum in row-major order as torch picks it (NaN counts as the maximum, as torch)."""
-    view = windows(pad_spatial(x, padding, -np.inf), kernel, stride, (1, 1))
-    n, c, ho, wo, kh, kw = view.shape
-    flat = view.reshape(n, c, ho, wo, kh * kw)
-    where = flat.argmax(axis=-1)
-    return np.take_along_axis(flat, where[..., None], axis=-1)[..., 0], where
+    """The max of each window; padding is -inf, so never the max. NaN wins, as in torch."""
+    xp = pad_spatial(x, padding, -np.inf)
+    out = None
+    for _, _, rows, cols in offsets(kernel, stride, (1, 1), _pool_size(x, kernel, stride, padding)):
+        part = xp[:, :, rows, cols]
+        out = part.copy() if out is None else np.maximum(out, part, out=out)
+    return out
 
 
-def max_pool2d_grad(g, x, kernel, stride, padding, where):
-    """Each output gradient to its window's argmax: one masked strided add per kernel offset."""
-    kh, kw = kernel
-    cols = np.zeros((*g.shape, kh, kw), g.dtype)
-    for k in range(kh * kw):
-        np.copyto(cols[..., k // kw, k % kw], g, where=where == k)
-    return _scatter_nchw(cols, x.shape, kernel, stride, padding)
-
-
-def _scatter_nchw(cols, shape, kernel, stride, padding):
-    """Windows (N, C, Ho, Wo, kh, kw) added back onto an NCHW input of `shape`, padding cropped."""
-    padded = (*shape[:2], shape[2] + 2 * padding[0], shape[3] + 2 * padding[1])
-    nhwc = cols.transpose(0, 2, 3, 1, 4, 5)
-    return crop_spatial(scatter_windows(nhwc, padded, kernel, stride, (1, 1)), padding)
+def max_pool2d_grad(g, y, x, kernel, stride, padding):
+    """Each output gradient to its window's first maximum in row-major order (torch's choice
+    among ties): offsets are visited in that order and a window, once taken, takes no more.
+    Recomputing the masks from x and y costs less than saving an argmax in the forward pass."""
+    xp = pad_spatial(x, padding, -np.inf)
+    grad = np.zeros_like(xp, dtype=g.dtype)  # x's memory layout, as the next VJPs read it
+    nan = bool(np.isnan(y).any())  # where the max is NaN, the first NaN takes the gradient
+    overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
+    taken = None
+    for _, _, rows, cols in offsets(kernel, stride, (1, 1), y.shape[2:]):
+        part = xp[:, :, rows, cols]
+        hit = np.equal(part, y)
+        if nan:
+            hit |= np.isnan(part)
+        if taken is None:
+            taken = hit
+        else:
+            np.greater(hit, taken, out=hit)  # hit and not yet taken
+            taken |= hit
+        if overlapping:
+            grad[:, :, rows, cols] += g * hit
+        else:  # each input entry is in one window only
+            np.multiply(g, hit, out=grad[:, :, rows, cols])
+    return crop_spatial(grad, padding)
 
 
 def avg_pool2d_divisor(shape, kernel, stride, padding, count_include_pad):
@@ -227,27 +255,37 @@ def avg_pool2d_divisor(shape, kernel, stride, padding, count_include_pad):
     if count_include_pad or not any(padding):
         return kernel[0] * kernel[1]
     ones = np.ones((1, 1, *shape[2:]))
-    return windows(pad_spatial(ones, padding), kernel, stride, (1, 1)).sum(axis=(-2, -1))[0, 0]
+    return avg_pool2d_forward(ones, kernel, stride, padding, 1)[0, 0]
 
 
 def avg_pool2d_forward(x, kernel, stride, padding, divisor):
     """The mean of each window (padding counts as zeros; `divisor` entries per window)."""
-    view = windows(pad_spatial(x, padding), kernel, stride, (1, 1))
-    return view.sum(axis=(-2, -1)) / np.asarray(divisor, dtype=x.dtype)
+    xp = pad_spatial(x, padding)
+    out = None
+    for _, _, rows, cols in offsets(kernel, stride, (1, 1), _pool_size(x, kernel, stride, padding)):
+        part = xp[:, :, rows, cols]
+        out = part.copy() if out is None else np.add(out, part, out=out)
+    out /= np.asarray(divisor, dtype=x.dtype)
+    return out
 
 
 def avg_pool2d_grad(g, x, kernel, stride, padding, divisor):
     """Each output gradient, divided by the divisor, to every entry of its window."""
     share = g / np.asarray(divisor, dtype=g.dtype)
-    cols = np.broadcast_to(share[..., None, None], (*g.shape, *kernel))
-    return _scatter_nchw(cols, x.shape, kernel, stride, padding)
+    grad = np.zeros(pad_spatial(x, padding).shape, g.dtype)
+    for _, _, rows, cols in offsets(kernel, stride, (1, 1), g.shape[2:]):
+        grad[:, :, rows, cols] += share
+    return crop_spatial(grad, padding)
+
+
+def _pool_size(x, kernel, stride, padding) -> Pair:
+    return _out_size(x.shape[2:], kernel, stride, padding, (1, 1))
 
 
 MAX_POOL2D = TensorOp(
     "max_pool2d",
     max_pool2d_forward,
-    lambda g, y, x, k, s, p, where: max_pool2d_grad(g, x, k, s, p, where),
-    saves=True,
+    lambda g, y, x, k, s, p: max_pool2d_grad(g, y, x, k, s, p),
 )
 AVG_POOL2D = TensorOp(
     "avg_pool2d",

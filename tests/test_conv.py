@@ -201,6 +201,18 @@ def test_max_pool2d_ties_match_torch_on_relu_zeros(torch):
     )
 
 
+def test_max_pool2d_propagates_nan_and_gives_it_the_gradient_as_torch(torch):
+    x = data((1, 2, 4, 4), 6)
+    x[0, 0, 1, 1] = x[0, 1, 2, 3] = np.nan
+    t = Tensor(x)
+    y = max_pool2d(t, 2)
+    y.backward(np.ones(y.shape))
+    tt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tt, 2).sum().backward()
+    np.testing.assert_array_equal(np.isnan(y.data), [[[[1, 0], [0, 0]], [[0, 0], [0, 1]]]])
+    np.testing.assert_array_equal(t.grad, tt.grad.numpy())
+
+
 def test_pooling_gradients_match_central_differences():
     assert_gradcheck(lambda x: max_pool2d(x, 3, 2, 1) + 0.0, [data((1, 2, 5, 6), 3)])
     assert_gradcheck(

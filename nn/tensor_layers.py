@@ -32,7 +32,8 @@ from .module import Module
 
 
 class Linear(Module):
-    """x @ W + b for a batch x of shape (n, nin): W is (nin, nout), initialised by `init`; b = 0."""
+    """x @ W + b for a batch x of shape (n, nin): W is (nin, nout), initialised by `init` (see
+    `init_weight`); b = 0, or PyTorch's default with init="torch"."""
 
     def __init__(
         self,
@@ -47,9 +48,9 @@ class Linear(Module):
         for name, size in (("nin", nin), ("nout", nout)):
             if not isinstance(size, int) or size < 1:
                 raise ValueError(f"Linear: {name} must be a positive int, got {size!r}")
-        bound = init_bound(init, nin, nout)
-        self.W = Tensor(_rng(seed).uniform(-bound, bound, size=(nin, nout)), dtype=dtype)
-        self.b = Tensor(np.zeros(nout), dtype=dtype) if bias else None
+        rng = _rng(seed)
+        self.W = Tensor(init_weight(init, (nin, nout), nin, nout, rng), dtype=dtype)
+        self.b = Tensor(init_bias(init, nout, nin, rng), dtype=dtype) if bias else None
         self.label_parameters("linear")  # a Sequential holding it renames it "layer0"
 
     def __call__(self, x: Tensor) -> Tensor:

@@ -89,6 +89,7 @@ def draw_graph(
     legend: bool = True,
     precision: int = 4,
     check: bool = False,
+    fold_parameters: bool = True,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
 
@@ -109,6 +110,8 @@ def draw_graph(
                      forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
                      is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
+      fold_parameters  False keeps parameters as their own boxes when modules fold (with
+                     color_by_grad: each parameter's gradient norm, the flow into the model).
 
     The traversal is iterative (any depth works) and the output deterministic: node ids follow a
     depth-first walk in argument order, so the same graph always gives the same DOT source.
@@ -132,7 +135,7 @@ def draw_graph(
     summary_of = {}
     if fold is not None:
         for node in nodes:
-            if node in owner:
+            if node in owner and (fold_parameters or kinds[node] != "parameter"):
                 key = _cut(owner[node], fold)
                 if key is not None:
                     summary_of[node] = key

@@ -35,6 +35,7 @@ from .tensor_layers import (
     Linear,
     MaxPool2d,
     Sequential,
+    Softmax,
 )
 from .train import accuracy, fit, predict, train_step
 
@@ -59,6 +60,7 @@ __all__ = [
     "Optimizer",
     "Schedule",
     "Sequential",
+    "Softmax",
     "StepDecay",
     "accuracy",
     "batches",

@@ -457,3 +457,21 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm of (N, C, H, W) inputs over the batch and spatial axes."""
 
     dims = (4,)
+
+
+class Softmax(Module):
+    """softmax along `axis` as a layer (axis 1: over the channels of (N, C, ...) feature maps or
+    the features of (N, F) rows), as torch.nn.Softmax(dim=axis)."""
+
+    def __init__(self, axis: int = 1):
+        self.axis = axis
+        self.label_parameters("softmax")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return _labelled(x.softmax(self.axis), self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.Softmax(dim=self.axis)
+
+    def __repr__(self) -> str:
+        return f"Softmax(axis={self.axis})"

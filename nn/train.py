@@ -31,14 +31,17 @@ LOSSES: dict[str, Callable] = {
     "cross_entropy": losses.cross_entropy,
     "hinge": losses.hinge,
 }
+CHUNK = 500  # rows per forward pass in predict and validation
+
 # Where a single output's score separates the classes, for the accuracy metric.
 THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
 
 
 def predict(model: Callable, X) -> np.ndarray:
     """The model's outputs for every row of X as a numpy array, (n,) or (n, k); no graph kept."""
+    X = np.asarray(X)
     with no_grad(), _mode(model, training=False):
-        return _scores(_forward(model, X))
+        return np.concatenate([_scores(_forward(model, X[i : i + CHUNK])) for i in _chunks(X)])
 
 
 def accuracy(scores, y, threshold: float = 0.0) -> float:
@@ -185,12 +188,23 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
 def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
     X_val, y_val = validation
     X_val, y_val = np.asarray(X_val), np.asarray(y_val)
+    total, scores = 0.0, []
     with no_grad(), _mode(model, training=False):
-        out = _forward(model, X_val)
-        result = {"val_loss": float(loss_fn(out, _targets(out, y_val)).data)}
+        for i in _chunks(X_val):
+            out = _forward(model, X_val[i : i + CHUNK])
+            y = y_val[i : i + CHUNK]
+            total += float(loss_fn(out, _targets(out, y)).data) * len(y)  # losses are means
+            scores.append(_scores(out))
+    result = {"val_loss": total / len(X_val)}
     if "accuracy" in metrics:
-        result["val_accuracy"] = accuracy(_scores(out), y_val, threshold)
+        result["val_accuracy"] = accuracy(np.concatenate(scores), y_val, threshold)
     return result
+
+
+def _chunks(X) -> range:
+    """Where each evaluation chunk starts: CHUNK rows at a time bound the memory of a forward
+    pass without a graph (a convolution's im2col columns grow with the batch)."""
+    return range(0, max(len(X), 1), CHUNK)
 
 
 def _set_mode(model, training: bool) -> list:

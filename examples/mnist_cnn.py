@@ -8,7 +8,7 @@ The data are the official gzip IDX files; with only the t10k pair (as in `../sha
 beside this repository) the networks train on its first 8,000 images and test on the last 2,000.
 
 1. The 4-layer DCN with ReLU: conv 16@5x5 (padding 2), max-pool 2, conv 32@5x5 (padding 2),
-   max-pool 2, fc 128, fc 10; softmax cross-entropy, Adam (lr 1e-3, x0.7 per epoch), batch 64.
+   max-pool 2, fc 128, dropout 0.5, fc 10; softmax cross-entropy, Adam (lr 1e-3), batch 64.
    Loss per epoch, test accuracy.
 2. Its computational graph folded by module, each layer's output shape in its box (like
    TensorBoard's main graph), and a second picture of the auxiliary nodes: the loss, an L2
@@ -31,12 +31,12 @@ from autograd import Tensor, save_graph
 from nn import (
     Adam,
     Conv2d,
+    Dropout,
     Flatten,
     Linear,
     MaxPool2d,
     Sequential,
     Softmax,
-    StepDecay,
     fit,
     load_mnist,
     losses,
@@ -76,6 +76,7 @@ def dcn(activation: str, seed: int = 0) -> Sequential:
         Flatten(),
         Linear(32 * 7 * 7, 128, init="torch", seed=seed + 2, dtype=f),
         act(),
+        Dropout(0.5, seed=seed),
         Linear(128, 10, init="torch", seed=seed + 3, dtype=f),
     )
 
@@ -89,7 +90,6 @@ def train(activation: str, train_set, test_set, epochs: int, seed: int = 0) -> d
         *train_set,
         loss="cross_entropy",
         optimizer=optimizer,
-        schedule=StepDecay(optimizer, step_size=1, gamma=0.7),
         epochs=epochs,
         batch_size=64,
         validation=test_set,
@@ -102,7 +102,13 @@ def train(activation: str, train_set, test_set, epochs: int, seed: int = 0) -> d
         f"DCN {activation:8s}: test accuracy {accuracy:.2%} after {epochs} epochs "
         f"(loss {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}; {seconds:.0f} s)"
     )
-    return {"net": net, "history": history, "accuracy": accuracy, "seconds": seconds}
+    return {
+        "net": net,
+        "history": history,
+        "accuracy": accuracy,
+        "seconds": seconds,
+        "test_labels": test_set[1],
+    }
 
 
 def plot_losses(results: dict, path: Path) -> Path:
@@ -116,7 +122,8 @@ def plot_losses(results: dict, path: Path) -> Path:
         bx.plot(h["epoch"], h["val_accuracy"], marker="o", color=line.get_color(),
                 label=f"{activation}: {r['accuracy']:.2%}")  # fmt: skip
     ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="loss per epoch")
-    bx.set(xlabel="epoch", ylabel="test accuracy", title="accuracy on the 2,000 test images")
+    n = len(next(iter(results.values()))["test_labels"])
+    bx.set(xlabel="epoch", ylabel="test accuracy", title=f"accuracy on the {n:,} test images")
     for a in (ax, bx):
         a.grid(alpha=0.3)
         a.legend(fontsize=8)
@@ -160,7 +167,7 @@ def tsne_of_fc_weights(net: Sequential, path: Path, seed: int = 0) -> Path | Non
     except ImportError:
         print("t-SNE skipped: pip install scikit-learn (the `examples` extra)")
         return None
-    fc, head = net.layers[7], net.layers[9]
+    fc, head = [m for m in net.layers if isinstance(m, Linear)]
     neurons = fc.W.data.T.astype(np.float64)  # (128, 1568)
     favours = head.W.data.argmax(axis=1)  # (128,): the class each neuron pushes up most
     points = TSNE(n_components=2, perplexity=20, random_state=seed, init="pca").fit_transform(
@@ -171,7 +178,7 @@ def tsne_of_fc_weights(net: Sequential, path: Path, seed: int = 0) -> Path | Non
     scatter = ax.scatter(points[:, 0], points[:, 1], c=favours, cmap="tab10", vmin=-0.5, vmax=9.5)
     figure.colorbar(scatter, ax=ax, ticks=range(10), label="class its output weights favour")
     ax.set(
-        title="t-SNE of the first fc layer's 128 neurons (their 1,568 input weights)",
+        title="t-SNE of fc1's 128 neurons (1,568 input weights each)",
         xticks=[],
         yticks=[],
     )

@@ -387,3 +387,33 @@ def test_bad_arguments_raise_naming_them(call, message):
 def test_conv2d_rejects_a_plain_array():
     with pytest.raises(TypeError, match="conv2d: x must be a Tensor, got ndarray"):
         conv2d(np.zeros((1, 1, 3, 3)), Tensor(np.zeros((1, 1, 2, 2))))
+
+
+# ------------------------------------------------------------------ the README's teacher's check
+
+
+def student_conv_backward(x, w, g):
+    """A student's hand-written conv2d backward (stride 1, no padding), loops over the kernel
+    offsets only: dx scatters g through each kernel entry, dw correlates x with g."""
+    _, _, kh, kw = w.shape
+    ho, wo = g.shape[2:]
+    dx, dw = np.zeros_like(x), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i : i + ho, j : j + wo]  # what kernel entry (i, j) saw
+            dw[:, :, i, j] = np.einsum("nohw,nchw->oc", g, patch)
+            dx[:, :, i : i + ho, j : j + wo] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
+    return dx, dw
+
+
+def test_the_readme_teachers_check_of_a_students_conv_backward(assert_grads_close):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 3, 7, 7)))
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)))
+    g = rng.standard_normal((2, 4, 5, 5))  # an upstream gradient d loss / d output
+    conv2d(x, w).backward(g)
+    dx, dw = student_conv_backward(x.data, w.data, g)
+    assert_grads_close([dx, dw], [x.grad, w.grad], names=["dx", "dw"])
+    # and a wrong backward (the kernel not flipped back, a classic slip) is caught, by name
+    with pytest.raises(AssertionError, match="dx"):
+        assert_grads_close([dx[:, :, ::-1, ::-1], dw], [x.grad, w.grad], names=["dx", "dw"])

@@ -200,6 +200,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED if SHARED.exists() else Path("data"))
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument(
+        "--other-epochs",
+        type=int,
+        default=None,
+        help="epochs of the tanh, sigmoid and softmax networks (default: --epochs)",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/mnist_cnn"))
     parser.add_argument("--quick", action="store_true", help="a 2,000-image subset, 2 epochs")
     args = parser.parse_args(argv)
@@ -211,11 +217,14 @@ def main(argv: list[str] | None = None) -> dict:
         test_set = (test_set[0][:500], test_set[1][:500])
         epochs = 2
     print(f"MNIST: {len(train_set[0])} training and {len(test_set[0])} test images")
-    results = {a: train(a, train_set, test_set, epochs) for a in ACTIVATIONS}
-    paths = {"losses": plot_losses(results, args.out / "losses.png")}
+    results = {"relu": train("relu", train_set, test_set, epochs)}
     relu = results["relu"]["net"]
-    paths.update(draw_graphs(relu, test_set[0][:8], test_set[1][:8], args.out))
+    paths = draw_graphs(relu, test_set[0][:8], test_set[1][:8], args.out)
     paths["tsne"] = tsne_of_fc_weights(relu, args.out / "tsne_fc1.png")
+    others = epochs if args.other_epochs is None or args.quick else args.other_epochs
+    for activation in ACTIVATIONS[1:]:
+        results[activation] = train(activation, train_set, test_set, others)
+    paths["losses"] = plot_losses(results, args.out / "losses.png")
     for path in paths.values():
         if path is not None:
             print(f"wrote {path}")

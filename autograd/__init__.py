@@ -25,6 +25,7 @@ from .conv import (
 )
 from .custom import define_op, primitive
 from .explain import Derivation, explain
+from .expression import parse_expression
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
 from .gradcheck import (
     GradcheckError,
@@ -36,6 +37,8 @@ from .gradcheck import (
 )
 from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import detect_anomaly, is_grad_enabled, no_grad
+from .steps import Steps, backprop_steps
+from .steps_page import StepsPage, save_steps, show_steps
 from .tensor import Tensor
 from .testing import GradientMismatch, assert_grads_close
 from .value import DomainError, Primitive, Value, sum_values, zero_grad
@@ -49,11 +52,14 @@ __all__ = [
     "GradientMismatch",
     "GraphvizNotFoundError",
     "Primitive",
+    "Steps",
+    "StepsPage",
     "Tensor",
     "TraceError",
     "Value",
     "assert_grads_close",
     "avg_pool2d",
+    "backprop_steps",
     "batch_norm",
     "check_local_derivatives",
     "compare_with_torch",
@@ -76,8 +82,11 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "pad",
+    "parse_expression",
     "primitive",
     "save_graph",
+    "save_steps",
+    "show_steps",
     "split",
     "stack",
     "sum_values",

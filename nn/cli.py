@@ -4,7 +4,8 @@
 MLP(2, [16, 16, 1]), hinge loss + 1e-4 L2, SGD with a learning rate decaying from 1.0 to 0.1),
 then writes the loss curve, the decision boundary, the computation graph of one sample's loss and
 the trained model to an output folder. `expression` backpropagates through one small expression
-and prints every value and gradient.
+and prints every value and gradient. `steps "tanh(x*w + b)" --x 2 --w -0.5 --b 0.5` writes the
+step-through of that expression's forward and backward pass (.html, .gif or .mp4).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 from autograd import GraphvizNotFoundError, Value, save_graph
+from autograd.expression import parse_expression, variables
+from autograd.steps_page import save_steps
 
 from . import losses
 from .data import make_circles, make_ellipse, make_moons, make_spirals, standardize
@@ -126,6 +129,51 @@ def expression(args: argparse.Namespace) -> int:
     return 0
 
 
+def steps(args: argparse.Namespace, extra: list[str]) -> int:
+    """Parse the expression (never eval), give its variables the values of `--name value`, and
+    write the step-through of its backward pass to `args.out`. Bad input: one line, exit 2."""
+
+    def fail(message: str) -> int:
+        print(f"backprop-lab steps: error: {message}", file=sys.stderr)
+        return 2
+
+    values: dict[str, float] = {}
+    i = 0
+    while i < len(extra):
+        token = extra[i]
+        if not token.startswith("--") or len(token) < 3:
+            return fail(f"expected --name value for a variable, got {token!r}")
+        name, has_value, text = token[2:].partition("=")
+        if not has_value:
+            if i + 1 >= len(extra):
+                return fail(f"--{name} needs a value")
+            text = extra[i + 1]
+            i += 1
+        i += 1
+        try:
+            values[name] = float(text)
+        except ValueError:
+            return fail(f"--{name} must be a number, got {text!r}")
+    try:
+        missing = [v for v in variables(args.expression) if v not in values]
+        if missing:
+            return fail(f"no value for variable {missing[0]!r}: pass --{missing[0]} VALUE")
+        root = parse_expression(args.expression, values)
+    except (ValueError, TypeError, ArithmeticError) as exc:  # DomainError is a ValueError
+        return fail(str(exc))
+    root.label = root.label or "y"
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".html", ".gif", ".mp4"):
+        return fail(f"--out must end in .html, .gif or .mp4, got {args.out!r}")
+    try:
+        path = save_steps(root, args.out, precision=args.precision)
+    except (GraphvizNotFoundError, ImportError, ValueError) as exc:
+        return fail(str(exc))
+    shown = ", ".join(f"{k} = {v:g}" for k, v in values.items())
+    print(f"Wrote {path}: the forward and backward steps of y = {args.expression} at {shown}")
+    return 0
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -161,7 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("expression", help="backpropagate through one small expression")
-    args = parser.parse_args(argv)
+    s = commands.add_parser(
+        "steps",
+        help="write the step-through of an expression's forward and backward pass",
+        description='Example: backprop-lab steps "tanh(x*w + b)" --x 2 --w -0.5 --b 0.5 '
+        "--out steps.html. The expression may use numbers, variables, + - * / ** and "
+        "exp log tanh sigmoid relu sqrt abs softplus sin cos; each variable gets --name VALUE.",
+    )
+    s.add_argument("expression", help='a formula such as "tanh(x*w + b)"')
+    s.add_argument("--out", default="steps.html", help="steps.html (default), .gif or .mp4")
+    s.add_argument("--precision", type=int, default=4, help="significant digits (default 4)")
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "steps":
+        return steps(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "expression":
         return expression(args)
     if args.command is None:

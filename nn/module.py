@@ -1,9 +1,14 @@
-"""`Module`: the one place where parameters are discovered, named, saved and loaded.
+"""`Module`: the one place where parameters and buffers are discovered, named, saved and loaded.
 
-A module's parameters are found generically, by walking its attributes in the order they were
-set: a Value attribute is a parameter, a Module attribute is a child, and a list or tuple holds
-either. Names are dotted paths; an element of a list attribute is named after the attribute in
-the singular plus its index, so `self.layers[1].neurons[3].w[0]` is `layer1.neuron3.w0`.
+A module's state is found generically, by walking its attributes in the order they were set: a
+Value attribute, or a Tensor that requires grad, is a parameter; a Tensor with
+`requires_grad=False` is a buffer (state that is saved but not trained, such as running
+statistics); a Module attribute is a child; and a list or tuple holds any of them. Names are
+dotted paths; an element of a list attribute is named after the attribute in the singular plus
+its index, so `self.layers[1].neurons[3].w[0]` is `layer1.neuron3.w0`.
+
+`training` says whether a module is in training mode (layers such as dropout behave differently
+in evaluation); `train()` and `eval()` set it on a module and every submodule.
 
 Checkpoints are JSON (never pickle), written atomically, and loaded all-or-nothing.
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd import Value
+from autograd import Tensor, Value
 
 FORMAT = "backprop-lab checkpoint"
 VERSION = 1
@@ -31,10 +36,13 @@ VERSION = 1
 class Module:
     """Base class of everything with parameters: neurons, layers, networks, your own models."""
 
+    training: bool = True  # a class default: subclasses need not call Module.__init__
+
     # ------------------------------------------------------------------ discovery
-    def named_children(self) -> Iterator[tuple[str, Module | Value]]:
-        """Direct parameters and submodules with their local names, in attribute order; lists
-        and tuples (nested too: a matrix as a list of rows) are searched element by element."""
+    def named_children(self) -> Iterator[tuple[str, Module | Value | Tensor]]:
+        """Direct parameters, buffers and submodules with their local names, in attribute order;
+        lists and tuples (nested too: a matrix as a list of rows) are searched element by
+        element."""
         for attr, item in vars(self).items():
             if attr.startswith("_"):
                 continue
@@ -57,11 +65,10 @@ class Module:
             ]
             stack.extend(reversed(children))
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        """(dotted name, parameter) pairs in attribute order, depth first: for an MLP, layer by
-        layer, neuron by neuron, a neuron's weights in input order then its bias."""
+    def _named_state(self) -> list[tuple[str, Value | Tensor]]:
+        """Every parameter and buffer with its dotted name, in attribute order, depth first."""
         found = []
-        stack = [("", self)]
+        stack: list[tuple[str, Module | Value | Tensor]] = [("", self)]
         while stack:
             path, item = stack.pop()
             if isinstance(item, Module):
@@ -71,9 +78,37 @@ class Module:
                 found.append((path, item))
         return found
 
-    def parameters(self) -> list[Value]:
+    def named_parameters(self) -> list[tuple[str, Value | Tensor]]:
+        """(dotted name, parameter) pairs in attribute order, depth first: for an MLP, layer by
+        layer, neuron by neuron, a neuron's weights in input order then its bias."""
+        return [(name, p) for name, p in self._named_state() if not _is_buffer(p)]
+
+    def parameters(self) -> list[Value | Tensor]:
         """Every parameter, in the order of `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, in the same order as parameters: every Tensor attribute
+        with `requires_grad=False` (running statistics and other saved, untrained state)."""
+        return [(name, b) for name, b in self._named_state() if _is_buffer(b)]
+
+    def buffers(self) -> list[Tensor]:
+        """Every buffer, in the order of `named_buffers()`."""
+        return [b for _, b in self.named_buffers()]
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every submodule in training mode (`mode=False`: evaluation
+        mode); returns the module, so `model.train()` can be chained."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode must be True or False, got {mode!r}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Put this module and every submodule in evaluation mode: `train(False)`."""
+        return self.train(False)
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (call before each backward pass)."""
@@ -87,16 +122,18 @@ class Module:
         standalone Neuron calls itself "neuron", so its weights read `neuron.w0`)."""
         for path, module in self.named_modules(prefix):
             module._path = path
-        for name, p in self.named_parameters():
+        for name, p in self._named_state():
             p.label = _join(prefix, name)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, float | list]:
-        """Parameter values by name: floats for Values, nested lists for tensors."""
-        return {name: _export(p) for name, p in self.named_parameters()}
+        """Parameter and buffer values by name (parameters first, each in discovery order):
+        floats for Values, nested lists for tensors."""
+        named = self.named_parameters() + self.named_buffers()
+        return {name: _export(p) for name, p in named}
 
     def load_state_dict(self, state: dict) -> None:
-        """Set every parameter from `state`, validating everything first.
+        """Set every parameter and buffer from `state`, validating everything first.
 
         All-or-nothing: the names must match exactly and every value must be a finite number
         (or an array of the parameter's shape); on the first mismatch a ValueError names it and
@@ -104,7 +141,7 @@ class Module:
         """
         if not isinstance(state, dict):
             raise ValueError(f"load_state_dict: expected a dict, got {type(state).__name__}")
-        params = self.named_parameters()
+        params = self.named_parameters() + self.named_buffers()
         expected = [name for name, _ in params]
         missing = [n for n in expected if n not in state]
         unexpected = [n for n in state if n not in set(expected)]
@@ -131,17 +168,20 @@ class Module:
             "format": FORMAT,
             "version": VERSION,
             "model": type(self).__name__,
-            "parameters": self.state_dict(),
+            "parameters": {name: _export(p) for name, p in self.named_parameters()},
         }
+        if self.named_buffers():
+            checkpoint["buffers"] = {name: _export(b) for name, b in self.named_buffers()}
         if optimizer is not None:
             checkpoint["optimizer"] = optimizer.state_dict()
         if extra is not None:
             checkpoint["extra"] = extra
-        bad = [n for n, v in checkpoint["parameters"].items() if not _all_finite(v)]
+        state = {**checkpoint["parameters"], **checkpoint.get("buffers", {})}
+        bad = [n for n, v in state.items() if not _all_finite(v)]
         if bad:
             raise ValueError(f"save: parameters are not finite, e.g. {bad[:3]}")
         if path.suffix == ".npz":
-            return _write_atomically(path, _npz_bytes(checkpoint, self.named_parameters()))
+            return _write_atomically(path, _npz_bytes(checkpoint, self))
         return _write_atomically(path, json.dumps(checkpoint, allow_nan=False, indent=1))
 
     def load(self, path: str | os.PathLike, *, optimizer=None) -> dict:
@@ -165,6 +205,8 @@ class Module:
                 f"load: {path} holds a {checkpoint.get('model')!r}, not a {type(self).__name__!r}"
             )
         parameters = checkpoint.get("parameters")
+        if isinstance(parameters, dict) and isinstance(checkpoint.get("buffers", {}), dict):
+            parameters = {**parameters, **checkpoint.get("buffers", {})}
         if optimizer is not None and "optimizer" not in checkpoint:
             raise ValueError(f"load: {path} has no optimizer state")
         before = self.state_dict()
@@ -186,7 +228,11 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _is_child(item) -> bool:
-    return isinstance(item, (Value, Module)) or _is_parameter_array(item)
+    return isinstance(item, (Value, Tensor, Module))
+
+
+def _is_buffer(item) -> bool:
+    return isinstance(item, Tensor) and not item.requires_grad
 
 
 def _elements(stem: str, items) -> Iterator[tuple[str, Module | Value]]:
@@ -197,11 +243,6 @@ def _elements(stem: str, items) -> Iterator[tuple[str, Module | Value]]:
             yield from _elements(f"{stem}{i}.", element)
         elif _is_child(element):
             yield f"{stem}{i}", element
-
-
-def _is_parameter_array(item) -> bool:
-    """Tensor-like parameters (anything with array `.data` and a `.grad` slot)."""
-    return hasattr(item, "requires_grad") and hasattr(getattr(item, "data", None), "shape")
 
 
 def _export(p):
@@ -253,10 +294,12 @@ def _read_json(path: Path) -> dict:
         raise ValueError(f"load: {path} is not a valid checkpoint (bad JSON: {exc})") from None
 
 
-def _npz_bytes(checkpoint: dict, named_parameters: list) -> bytes:
-    """Parameters as arrays `param/<name>`, everything else as JSON text in `checkpoint`."""
-    meta = {key: value for key, value in checkpoint.items() if key != "parameters"}
-    arrays = {f"param/{name}": np.asarray(p.data) for name, p in named_parameters}
+def _npz_bytes(checkpoint: dict, model: Module) -> bytes:
+    """Parameters as arrays `param/<name>`, buffers as `buffer/<name>`, everything else as JSON
+    text in `checkpoint`."""
+    meta = {key: value for key, value in checkpoint.items() if key not in ("parameters", "buffers")}
+    arrays = {f"param/{name}": np.asarray(p.data) for name, p in model.named_parameters()}
+    arrays.update({f"buffer/{name}": np.asarray(b.data) for name, b in model.named_buffers()})
     buffer = io.BytesIO()
     np.savez(buffer, checkpoint=np.array(json.dumps(meta, allow_nan=False)), **arrays)
     return buffer.getvalue()
@@ -271,6 +314,13 @@ def _read_npz(path: Path) -> dict:
                 for name in archive.files
                 if name.startswith("param/")
             }
+            buffers = {
+                name[len("buffer/") :]: archive[name]
+                for name in archive.files
+                if name.startswith("buffer/")
+            }
+            if buffers:
+                checkpoint["buffers"] = buffers
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise ValueError(f"load: {path} is not a valid .npz checkpoint ({exc})") from None
     return checkpoint

@@ -179,3 +179,20 @@ def test_conv_layer_rejects_bad_channels():
         Conv2d(3, 0, 3)
     with pytest.raises(ValueError, match=r"expected a 4-d input with 2 channels, got shape"):
         BatchNorm2d(2)(Tensor(np.zeros((3, 2))))
+
+
+def test_a_folded_cnn_graph_shows_each_layers_shape_and_optionally_its_parameters():
+    from autograd import draw_graph
+    from nn import losses
+
+    model = Sequential(Conv2d(1, 4, 3, seed=0), "relu", MaxPool2d(2), Flatten(), Linear(36, 3))
+    out = model(Tensor(images(2, 1, 8), requires_grad=False, label="images"))
+    main = draw_graph(out, collapse=1, show_grad=False).source
+    for shape in ("(2, 4, 6, 6)", "(2, 4, 3, 3)", "(2, 36)", "(2, 3)"):
+        assert shape in main, shape
+    assert "layer0: " in main and "layer0.W" not in main  # folded into the layer's box
+    total = losses.cross_entropy(out, [0, 1]) + losses.l2(model.parameters(), 1e-4)
+    total.backward()
+    auxiliary = draw_graph(total, collapse=1, color_by_grad=True, fold_parameters=False).source
+    for name in ("layer0.W", "layer0.b", "layer4.W", "layer4.b", "cross_entropy"):
+        assert name in auxiliary, name

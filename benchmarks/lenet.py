@@ -197,6 +197,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,400 samples, one repeat")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries")
+    parser.add_argument("--repeats", type=int, default=None, help="epochs per contestant (3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--measure", nargs=2, metavar=("WHO", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--memory", nargs=2, metavar=("N", "STEPS"), help=argparse.SUPPRESS)
@@ -213,7 +214,8 @@ def main(argv=None) -> dict:
             who, n = args.measure
             print((ours if who == "backprop_lab" else theirs)(*data(int(n))))
         return {}
-    result = run(6_400 if args.quick else 60_000, 1 if args.quick else 3, threads)
+    repeats = args.repeats or (1 if args.quick else 3)
+    result = run(6_400 if args.quick else 60_000, repeats, threads)
     print(json.dumps(result, indent=2) if args.json else table(result))
     return result
 

@@ -377,7 +377,7 @@ def conv2d(
     x, weight = _tensor(x, "conv2d", "x"), _tensor(weight, "conv2d", "weight")
     stride, padding, dilation = _conv_pairs("conv2d", stride, padding, dilation)
     groups = _positive("conv2d", "groups", groups)
-    _check_conv("conv2d", x, weight, groups, in_axis=1, out_axis=0)
+    _check_conv("conv2d", x, weight, groups, in_axis=1)
     o = weight.shape[0]
     if o % groups:
         raise ValueError(f"conv2d: out channels {o} are not divisible by groups={groups}")
@@ -409,7 +409,7 @@ def conv_transpose2d(
     stride, padding, dilation = _conv_pairs("conv_transpose2d", stride, padding, dilation)
     extra = _pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
     groups = _positive("conv_transpose2d", "groups", groups)
-    _check_conv("conv_transpose2d", x, weight, groups, in_axis=0, out_axis=1)
+    _check_conv("conv_transpose2d", x, weight, groups, in_axis=0)
     for e, s in zip(extra, stride):
         if e >= s:
             raise ValueError(
@@ -664,7 +664,7 @@ def _out_size(size, kernel, stride, padding, dilation) -> Pair:
     )
 
 
-def _check_conv(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int, out_axis: int) -> None:
+def _check_conv(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
     """x is (N, C, H, W), w 4-D, and C matches w's input-channel axis given `groups`."""
     if x.ndim != 4:
         raise ValueError(f"{op}: x must be 4-D (N, C, H, W), got shape {x.shape}")
@@ -679,8 +679,6 @@ def _check_conv(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int, out_ax
             f"{op}: weight {w.shape} expects {w.shape[in_axis]} input channels"
             f"{' per group' if in_axis == 1 else ''}, x {x.shape} has {c} (groups={groups})"
         )
-    if in_axis == 0 and c % groups:
-        raise ValueError(f"{op}: input channels {c} are not divisible by groups={groups}")
 
 
 def _bias(op: str, bias, channels: int, x: Tensor) -> Tensor:

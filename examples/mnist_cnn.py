@@ -37,6 +37,7 @@ from nn import (
     MaxPool2d,
     Sequential,
     Softmax,
+    StepDecay,
     fit,
     load_mnist,
     losses,
@@ -44,6 +45,7 @@ from nn import (
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
+AUGMENT, DECAY = 1, 0.8  # one shifted copy of each training image; lr x0.8 per epoch
 
 
 def mnist_images(folder: Path) -> tuple:
@@ -57,6 +59,21 @@ def mnist_images(folder: Path) -> tuple:
         cut = int(len(X) * 0.8)
         (X, y), (Xt, yt) = (X[:cut], y[:cut]), (X[cut:], y[cut:])
     return (X[:, None], y), (Xt[:, None], yt)
+
+
+def shifted_copies(X: np.ndarray, y: np.ndarray, copies: int, seed: int = 0) -> tuple:
+    """The images plus `copies` copies of each, shifted by up to 2 pixels in each direction
+    (zeros fill in): every copy is one fancy index into the windows of the padded images."""
+    if copies == 0:
+        return X, y
+    rng = np.random.default_rng(seed)
+    padded = np.pad(X, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    views = np.lib.stride_tricks.sliding_window_view(padded, (28, 28), axis=(2, 3))
+    parts = [X]
+    for _ in range(copies):
+        dy, dx = rng.integers(0, 5, size=(2, len(X)))
+        parts.append(views[np.arange(len(X)), :, dy, dx])
+    return np.concatenate(parts), np.tile(y, copies + 1)
 
 
 def dcn(activation: str, seed: int = 0) -> Sequential:
@@ -81,7 +98,9 @@ def dcn(activation: str, seed: int = 0) -> Sequential:
     )
 
 
-def train(activation: str, train_set, test_set, epochs: int, seed: int = 0) -> dict:
+def train(
+    activation: str, train_set, test_set, epochs: int, decay: float = 1.0, seed: int = 0
+) -> dict:
     net = dcn(activation, seed)
     optimizer = Adam(net.parameters(), lr=1e-3)
     start = time.perf_counter()
@@ -90,6 +109,7 @@ def train(activation: str, train_set, test_set, epochs: int, seed: int = 0) -> d
         *train_set,
         loss="cross_entropy",
         optimizer=optimizer,
+        schedule=StepDecay(optimizer, step_size=1, gamma=decay) if decay != 1.0 else None,
         epochs=epochs,
         batch_size=64,
         validation=test_set,
@@ -208,6 +228,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--out", type=Path, default=Path("out/mnist_cnn"))
     parser.add_argument("--quick", action="store_true", help="a 2,000-image subset, 2 epochs")
+    parser.add_argument("--augment", type=int, default=AUGMENT, help="shifted copies per image")
+    parser.add_argument("--decay", type=float, default=DECAY, help="lr factor per epoch")
+    parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS), choices=ACTIVATIONS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     train_set, test_set = mnist_images(args.data)
@@ -217,13 +240,14 @@ def main(argv: list[str] | None = None) -> dict:
         test_set = (test_set[0][:500], test_set[1][:500])
         epochs = 2
     print(f"MNIST: {len(train_set[0])} training and {len(test_set[0])} test images")
-    results = {"relu": train("relu", train_set, test_set, epochs)}
+    train_set = shifted_copies(*train_set, 0 if args.quick else args.augment)
+    results = {"relu": train("relu", train_set, test_set, epochs, args.decay)}
     relu = results["relu"]["net"]
     paths = draw_graphs(relu, test_set[0][:8], test_set[1][:8], args.out)
     paths["tsne"] = tsne_of_fc_weights(relu, args.out / "tsne_fc1.png")
     others = epochs if args.other_epochs is None or args.quick else args.other_epochs
-    for activation in ACTIVATIONS[1:]:
-        results[activation] = train(activation, train_set, test_set, others)
+    for activation in [a for a in args.activations if a != "relu"]:
+        results[activation] = train(activation, train_set, test_set, others, args.decay)
     paths["losses"] = plot_losses(results, args.out / "losses.png")
     for path in paths.values():
         if path is not None:

@@ -65,11 +65,12 @@ RULES: dict[str, Rule] = {
     "-": Rule("{a} - {b}", "{a} - {b}", ("1.0", "-1.0")),
     "neg": Rule("-{a}", "-{a}", ("-1.0",)),
     "*": Rule("{a} * {b}", "{a} * {b}", ("{b}", "{a}")),
+    "/": Rule("{a} / {b}", "{a} / {b}", ("1.0 / {b}", "-{out} / {b}")),
     "**": Rule(
         "_power({a}, {b})",
         "_np.power({a}, {b})",
         ("_pow_derivatives({out}, {a}, {b})[0]", "_pow_derivatives({out}, {a}, {b})[1]"),
-        ("{b} * _np.power({a}, {b} - 1.0)", "_np_pow_exponent_derivative({out}, {a})"),
+        ("_np_pow_base_derivative({a}, {b})", "_np_pow_exponent_derivative({out}, {a}, {b})"),
     ),
     "**c": Rule(
         "_power({a}, {c})",
@@ -77,6 +78,7 @@ RULES: dict[str, Rule] = {
         ("{c} * _slope({a}, {c1})",),
         ("{c} * _np.power({a}, {c1})",),
     ),
+    "**0": Rule("_power({a}, 0.0)", "_np.power({a}, 0.0)", ("0.0",)),  # a constant: slope 0
     "exp": Rule("_exp({a})", "_np.exp({a})", ("{out}",)),
     "log": Rule("_log({a})", "_np.log({a})", ("1.0 / {a}",)),
     "tanh": Rule("_tanh({a})", "_np.tanh({a})", ("1.0 - {out} * {out}",)),
@@ -88,7 +90,7 @@ RULES: dict[str, Rule] = {
         ("(1.0 if {a} > 0.0 else 0.0)",),
         ("({a} > 0.0)",),
     ),
-    "abs": Rule("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np.sign({a})",)),
+    "abs": Rule("abs({a})", "_np.abs({a})", ("_sign({a})",), ("_np_sign({a})",)),
     "softplus": Rule(
         "max({a}, 0.0) + _log1p(_exp(-abs({a})))",
         "_np.maximum({a}, 0.0) + _np.log1p(_np.exp(-_np.abs({a})))",
@@ -106,12 +108,22 @@ def _np_sigmoid(x):
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _np_pow_exponent_derivative(out, a):
-    # a^b ln a for a > 0; 0 at a = 0, nan below (the engine's conventions).
-    positive = a > 0.0
-    return np.where(
-        positive, out * np.log(np.where(positive, a, 1.0)), np.where(a < 0.0, np.nan, 0.0)
-    )
+def _np_sign(x):
+    # value._sign on arrays: 0 at 0 and at nan
+    return np.where(np.isnan(x), 0.0, np.sign(x))
+
+
+def _np_pow_base_derivative(a, b):
+    # value._pow_base_derivative on arrays: b a^(b-1), exactly 0 where b = 0.
+    d = b * np.power(a, b - 1.0)  # (the replay runs under np.errstate(all="ignore"))
+    return np.where(b == 0.0, 0.0, d)
+
+
+def _np_pow_exponent_derivative(out, a, b):
+    # value._pow_exponent_derivative on arrays: a^b ln a for a > 0; at a = 0, 0 for b >= 0 and
+    # out * -inf for b < 0; nan below 0.
+    d = out * np.log(np.where(a < 0.0, np.nan, a))
+    return np.where((a == 0.0) & (b >= 0.0), 0.0, d)
 
 
 def _dot(g, d):
@@ -133,6 +145,8 @@ _NAMESPACE = {
     "_slope": _value.power,  # x ** p with 0 ** negative = inf, as the engine's derivative rule
     "_pow_derivatives": _value._pow_derivatives,
     "_np_sigmoid": _np_sigmoid,
+    "_np_pow_base_derivative": _np_pow_base_derivative,
+    "_np_sign": _np_sign,
     "_np_pow_exponent_derivative": _np_pow_exponent_derivative,
     "_dot": _dot,
     "_inf": math.inf,
@@ -146,6 +160,8 @@ def _rule(op) -> tuple[Rule, dict]:
     if str(op) == "sum":  # n inputs {p0} ... {p(n-1)}, added left to right as the engine does
         terms = " + ".join(f"{{p{i}}}" for i in range(len(op.derivatives)))
         return Rule(terms, terms, ("1.0",) * len(op.derivatives)), {}
+    if exponent == 0.0:
+        return RULES["**0"], {}
     if exponent is not None:
         return RULES["**c"], {"c": _literal(exponent), "c1": _literal(exponent - 1.0)}
     try:

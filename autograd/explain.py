@@ -44,6 +44,7 @@ from .value import Value
 __all__ = ["Derivation", "explain"]
 
 MAX_PATHS = 16  # past this many paths the sum is unreadable: show the reverse accumulation
+DEFAULT_MAX_NODES = 5000  # steps in one derivation; past this it is a log file, not a derivation
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,21 @@ class Derivation:
         return self.markdown
 
 
-def explain(root: Value, wrt: Value, *, method: str = "auto", precision: int = 6) -> Derivation:
+def explain(
+    root: Value,
+    wrt: Value,
+    *,
+    method: str = "auto",
+    precision: int = 6,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> Derivation:
     """Derive d root / d wrt by the chain rule, step by step, with the numbers filled in.
 
     `method`: "paths" (sum over every path of the product of local derivatives), "adjoints"
     (reverse accumulation: d root / d node for each node, parents after children) or "auto"
     (paths when there are at most 16). Numbers are shown to `precision` significant digits;
-    `value` keeps them all.
+    `value` keeps them all. A derivation defining more than `max_nodes` nodes raises ValueError
+    before any is written (the time is linear in the nodes, the text is not readable).
     """
     if not isinstance(root, Value) or not isinstance(wrt, Value):
         raise TypeError(
@@ -82,7 +91,15 @@ def explain(root: Value, wrt: Value, *, method: str = "auto", precision: int = 6
         )
     if method not in ("auto", "paths", "adjoints"):
         raise ValueError(f"explain: method must be 'auto', 'paths' or 'adjoints', got {method!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"explain: max_nodes must be a positive int, got {max_nodes!r}")
     graph = _Graph(root, wrt)
+    if len(graph.defined) > max_nodes:
+        raise ValueError(
+            f"explain: the derivation would define {len(graph.defined)} nodes, more than "
+            f"max_nodes={max_nodes}; explain a smaller part of the graph (a wrt nearer the root) "
+            "or pass a larger max_nodes"
+        )
     expected = grad(root, wrt)
     if method == "auto":
         method = "paths" if graph.path_count <= MAX_PATHS else "adjoints"
@@ -117,12 +134,11 @@ class _Graph:
         # the nodes strictly between wrt and root (root included), parents first
         self.nodes = [n for n in order if n in self.on_path and n is not wrt]
         # Operands of those nodes that do not depend on wrt but are computed: defined one level.
-        helpers = []
+        defined = set(self.nodes)
         for node in self.nodes:
             for p in node.parents:
-                if p.parents and p not in self.on_path and p not in helpers:
-                    helpers.append(p)
-        defined = set(self.nodes) | set(helpers)
+                if p.parents and p not in self.on_path:
+                    defined.add(p)
         self.defined = [n for n in order if n in defined]
         self.names = self._names(order)
         # edges[node] = [(parent, [positions])], each distinct parent on a path once
@@ -176,12 +192,12 @@ class _Graph:
 
     def inputs(self) -> list[Value]:
         """The named leaves: what the derivation is evaluated at."""
-        found = [self.wrt]
+        found = {self.wrt: None}  # a dict: ordered, with O(1) membership
         for node in self.defined:
             for leaf in node.parents:
-                if not leaf.parents and leaf in self.names and leaf not in found:
-                    found.append(leaf)
-        return found
+                if not leaf.parents and leaf in self.names:
+                    found.setdefault(leaf)
+        return list(found)
 
 
 # ------------------------------------------------------------------------------ the derivation

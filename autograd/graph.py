@@ -121,6 +121,12 @@ def draw_graph(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    for r in roots:
+        if not (hasattr(r, "parents") and hasattr(r, "data")):
+            raise TypeError(
+                "draw_graph: root must be a Value or a Tensor (or a list of them), got "
+                f"{type(r).__name__} ({r!r:.60})"
+            )
     nodes = _collect(roots)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
     kinds = _kinds(nodes, roots)

@@ -68,6 +68,11 @@ def _relu(a):
     return np.maximum(a, np.zeros_like(a))
 
 
+def _sign(a):
+    # 0 at 0 and at nan, as Value's abs and PyTorch's
+    return np.where(np.isnan(a), 0, np.sign(a))
+
+
 def _softmax(a, axis):
     # Shifting by the max leaves softmax unchanged and keeps every exp in (0, 1].
     e = np.exp(a - a.max(axis=axis, keepdims=True))
@@ -111,9 +116,20 @@ def _max_vjp(g, out, a, axes, keepdims):
     return mask * (_expand(g, a.shape, axes, keepdims) / count)
 
 
+def _pow_base_vjp(g, out, a, b):
+    # d a^b / da = b a^(b-1); where b = 0, a^b = 1 is constant: exactly 0, also where the
+    # product is 0 * inf (a = 0, a^-1 overflowing) or 0 * nan, as for Value.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = b * a ** (b - 1)
+    return g * np.where(b == 0, 0, d)
+
+
 def _pow_exponent_vjp(g, out, a, b):
-    # d a^b / db = a^b ln a; taken as 0 where a = 0 (PyTorch's convention), nan where a < 0.
-    return g * out * np.log(np.where(a == 0, 1, a))
+    # d a^b / db = a^b ln a: 0 where a = 0 and b >= 0 (PyTorch's convention), a^b ln 0 = -inf (or
+    # +inf for -0.0 ** odd b) where a = 0 and b < 0, nan where a < 0.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = out * np.log(np.where(a < 0, np.nan, a))
+    return g * np.where((a == 0) & (b >= 0), 0, d)
 
 
 def _swap(x):
@@ -192,7 +208,7 @@ DIV = TensorOp(
 POW = TensorOp(
     "**",
     np.power,
-    lambda g, y, a, b: g * b * a ** (b - 1),  # d a^b/da = b a^(b-1)
+    _pow_base_vjp,  # d a^b/da = b a^(b-1)
     _pow_exponent_vjp,  # d a^b/db = a^b ln a
     broadcasts=True,
 )
@@ -204,6 +220,7 @@ LOG = TensorOp("log", np.log, lambda g, y, a: g / a)  # d ln a/da = 1/a
 TANH = TensorOp("tanh", np.tanh, lambda g, y, a: g * (1 - y * y))  # d tanh/da = 1 - tanh^2
 SIGMOID = TensorOp("sigmoid", _sigmoid, lambda g, y, a: g * y * (1 - y))  # ds/da = s (1 - s)
 RELU = TensorOp("relu", _relu, lambda g, y, a: g * (a > 0))  # d relu/da = 1 if a > 0 else 0
+ABS = TensorOp("abs", np.abs, lambda g, y, a: g * _sign(a))  # d|a|/da = sign a
 
 # Reductions. `axes` is None (all) or a sorted tuple of non-negative axes.
 SUM = TensorOp(
@@ -452,6 +469,11 @@ class Tensor:
     def relu(self) -> Tensor:
         return _apply(RELU, (self,))
 
+    def abs(self) -> Tensor:
+        return _apply(ABS, (self,))
+
+    __abs__ = abs  # builtin abs(t)
+
     def sqrt(self) -> Tensor:  # sqrt x = x^0.5
         return self**0.5
 
@@ -476,7 +498,9 @@ class Tensor:
 
     def transpose(self, *axes) -> Tensor:
         """Permute the axes (reverse them when none are given)."""
-        return _apply(TRANSPOSE, (self,), _shape(axes) if axes else None)
+        return _apply(
+            TRANSPOSE, (self,), _permutation(_shape(axes), self.data.shape) if axes else None
+        )
 
     @property
     def T(self) -> Tensor:  # numpy's spelling
@@ -536,9 +560,13 @@ class Tensor:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = np.array(
-                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype
-            )
+            given = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if given.dtype.kind not in "biuf":
+                raise TypeError(
+                    "backward: gradient must be a Tensor, an array or a number of real values, "
+                    f"got {type(gradient).__name__} ({gradient!r:.60})"
+                )
+            seed = given.astype(self.data.dtype)
             if seed.shape != self.data.shape:
                 raise ValueError(
                     f"backward: gradient shape {seed.shape} does not match tensor shape "
@@ -666,6 +694,20 @@ def _axis(axis, shape: tuple, op: str) -> int:
     return int(axis) % len(shape)
 
 
+def _permutation(axes: tuple, shape: tuple) -> tuple:
+    """The axes of `transpose`, each made non-negative (so its VJP can invert them), checked to
+    be a permutation of the tensor's axes."""
+    if len(axes) != len(shape):
+        raise ValueError(
+            f"transpose: axes {axes} do not match a tensor of shape {shape} "
+            f"({len(axes)} axes for {len(shape)} dimensions)"
+        )
+    normal = tuple(_axis(a, shape, "transpose") for a in axes)
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"transpose: repeated axis in {axes}")
+    return normal
+
+
 def _axes(axis, shape: tuple, op: str) -> tuple | None:
     """None (every axis) or a sorted tuple of distinct non-negative axes."""
     if axis is None:
@@ -750,6 +792,8 @@ def _backward(root: Tensor, seed: np.ndarray) -> None:
                 p.grad = d
             else:
                 p.grad = p.grad + d  # never in place: `p.grad` may be shared with another node
+                if p.grad.dtype != p.data.dtype:  # a float32 node met float64 operands
+                    p.grad = p.grad.astype(p.data.dtype)
     for node, grad in earlier:
         node.grad = grad + node.grad
 

@@ -152,25 +152,41 @@ class Value:
     def abs(self) -> Value:
         return _node(abs(self.data), ABS, (self,))
 
+    __abs__ = abs  # builtin abs(v)
+
     # softplus: d ln(1 + e^x)/dx = sigmoid x. Computed as max(x, 0) + ln(1 + e^-|x|): no overflow.
     def softplus(self) -> Value:
         x = self.data
         return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, (self,))
 
-    # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x.
+    # sin, cos: d sin x/dx = cos x, d cos x/dx = -sin x. Defined for finite x only: sin(+-inf)
+    # is a DomainError naming the op (PyTorch gives nan; see the README's table of differences).
     def sin(self) -> Value:
-        return _node(math.sin(self.data), SIN, (self,))
+        try:
+            return _node(math.sin(self.data), SIN, (self,))
+        except ValueError:
+            raise DomainError(f"sin: input must be finite, got {self.data!r}") from None
 
     def cos(self) -> Value:
-        return _node(math.cos(self.data), COS, (self,))
+        try:
+            return _node(math.cos(self.data), COS, (self,))
+        except ValueError:
+            raise DomainError(f"cos: input must be finite, got {self.data!r}") from None
 
-    # ---------------------------------------------------------------- compositions
-    def __truediv__(self, other) -> Value:  # a / b = a * b^-1
+    # Division by a Value: d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b. A primitive, not a * b^-1: the
+    # quotient is then correctly rounded, and -(a/b)/b stays finite where b^-2 alone overflows
+    # (x/x at 1e-300 has slope 1e300 - 1e300 = 0, not 1e300 - inf). A number divisor is a
+    # constant factor 1/b.
+    def __truediv__(self, other) -> Value:
         by_value = isinstance(other, Value)
         b = other.data if by_value else _number(other, "/")
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
-        return self * (other**-1.0 if by_value else 1.0 / b)
+        if by_value:
+            return _node(self.data / b, DIV, (self, other))
+        return self * (1.0 / b)
+
+    # ---------------------------------------------------------------- compositions
 
     def sqrt(self) -> Value:  # sqrt x = x^0.5
         if self.data < 0.0:
@@ -213,9 +229,15 @@ class Value:
     def backward(self, gradient=1.0, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node this Value depends on.
 
-        Gradients accumulate across calls (call `zero_grad` between steps). With
-        `create_graph=True` each `.grad` becomes a Value that can be differentiated again.
+        `gradient` is a real number or a Value. Gradients accumulate across calls (call
+        `zero_grad` between steps). With `create_graph=True` each `.grad` becomes a Value that
+        can be differentiated again.
         """
+        if gradient.__class__ is not float and not isinstance(gradient, (Value, *_REAL)):
+            raise TypeError(
+                "backward: gradient must be a real number or a Value, got "
+                f"{type(gradient).__name__} ({gradient!r:.60})"
+            )
         _backward(self, gradient, create_graph)
 
     def detach(self) -> Value:
@@ -335,21 +357,69 @@ def cos(x):
 
 
 def power(x, p):
-    """x ** p of a float or a Value; for floats 0 ** negative is inf (an infinite slope)."""
-    if isinstance(x, Value) or x != 0.0 or p >= 0.0:
-        return x**p
-    return math.inf
+    """x ** p of floats or Values, for derivative rules: never raises, as IEEE 754's pow.
+
+    A local derivative may be infinite or undefined where its op is not: 0 ** -0.5 is inf (the
+    slope of sqrt at 0), an overflow is +-inf, a negative base to a non-integer power nan. The
+    forward `**` raises there; a rule gives the number, and `detect_anomaly()` reports it.
+    """
+    if isinstance(p, Value):
+        base = x if isinstance(x, Value) else _leaf(float(x))
+        return _node(_ieee_power(base.data, p.data), POW, (base, p))
+    p = float(p)
+    if isinstance(x, Value):
+        return _node(_ieee_power(x.data, p), power_op(p), (x,))
+    return _ieee_power(float(x), p)
+
+
+def _ieee_power(a: float, p: float) -> float:
+    try:
+        result = a**p
+    except ZeroDivisionError:  # 0.0 ** negative: an infinite slope (-inf for -0.0 ** odd)
+        return -math.inf if math.copysign(1.0, a) < 0.0 and _is_odd(p) else math.inf
+    except OverflowError:
+        return -math.inf if a < 0.0 and _is_odd(p) else math.inf
+    return result if result.__class__ is float else math.nan  # complex: no real value
+
+
+def _is_odd(p: float) -> bool:
+    return p.is_integer() and p % 2.0 == 1.0
+
+
+def _reciprocal(x):
+    # 1/x of a float (the rule of log), or of a Value through `power` (never raising).
+    return 1.0 / x if x.__class__ is float else power(x, -1.0)
 
 
 def _pow_derivatives(out, a, b):
-    return b * power(a, b - 1.0), _pow_exponent_derivative(out, a)
+    return _pow_base_derivative(a, b), _pow_exponent_derivative(out, a, b)
 
 
-def _pow_exponent_derivative(out, a):
-    # a^b ln a is real only for a > 0; elsewhere PyTorch's conventions: 0 at a = 0, nan below.
-    if a > 0.0:
+def _pow_base_derivative(a, b):
+    # b a^(b-1). Where b = 0, a^b = 1 is constant in a: its slope is exactly 0 (the product is
+    # 0 * inf at a = 0 or where a^-1 overflows, 0 * nan at nan). On Values the product is kept
+    # where it is finite, for its dependence on b (d^2/da db = 1/a at b = 0).
+    if _float(b) == 0.0:
+        x = _float(a)
+        if a.__class__ is not Value or not math.isfinite(_ieee_power(x, -1.0)):
+            return 0.0
+    return b * power(a, b - 1.0)
+
+
+def _pow_exponent_derivative(out, a, b):
+    # a^b ln a, real only for a > 0. At a = 0: 0 for b >= 0 (PyTorch's convention), and
+    # a^b ln a = inf * -inf for b < 0. Below 0 (or at nan) nan, kept as a function of `out` so a
+    # second derivative is nan too (the Hessian stays symmetric), never a constant 0.
+    x = _float(a)
+    if x > 0.0:
         return out * log(a)
-    return 0.0 if a >= 0.0 else math.nan
+    if x == 0.0 and _float(b) >= 0.0:
+        return 0.0
+    return out * (-math.inf if x == 0.0 else math.nan)
+
+
+def _float(x) -> float:
+    return x.data if x.__class__ is Value else x
 
 
 def _sign(x) -> float:
@@ -361,9 +431,10 @@ ADD = Primitive("+", (1.0, 1.0))
 SUB = Primitive("-", (1.0, -1.0))
 NEG = Primitive("neg", (-1.0,))
 MUL = Primitive("*", lambda out, a, b: (b, a))
+DIV = Primitive("/", lambda out, a, b: (1.0 / b, -out / b))
 POW = Primitive("**", _pow_derivatives)
 EXP = Primitive("exp", lambda out, x: (out,))
-LOG = Primitive("log", lambda out, x: (1.0 / x,))
+LOG = Primitive("log", lambda out, x: (_reciprocal(x),))
 TANH = Primitive("tanh", lambda out, x: (1.0 - out * out,))
 SIGMOID = Primitive("sigmoid", lambda out, x: (out * (1.0 - out),))
 RELU = Primitive("relu", lambda out, x: (1.0 if x > 0.0 else 0.0,))
@@ -375,8 +446,13 @@ COS = Primitive("cos", lambda out, x: (-sin(x),))
 
 @functools.lru_cache(maxsize=1024)
 def power_op(c: float) -> Primitive:
-    """The primitive x ** c for one constant exponent c (named like `**2`)."""
-    op = Primitive(f"**{c:g}", lambda out, x: (c * power(x, c - 1.0),))
+    """The primitive x ** c for one constant exponent c (named like `**2`).
+
+    d(x^c)/dx = c x^(c-1); for c = 0, x^0 = 1 is constant: its slope is exactly 0 everywhere (not
+    0 * x^-1, which is 0 * inf at 0), so d^2(x^1)/dx^2 is 0 too.
+    """
+    rule = (0.0,) if c == 0.0 else (lambda out, x: (c * power(x, c - 1.0),))
+    op = Primitive(f"**{c:g}", rule)
     op.exponent = c  # the exact constant, for code that replays the op (`autograd.compile`)
     return op
 

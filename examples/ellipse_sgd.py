@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nn import MLP, SGD, accuracy, fit, make_ellipse, plot_decision_boundary, plot_history, predict
-from nn.data import ELLIPSE_Q, ELLIPSE_THRESHOLD
+from nn.datasets import ELLIPSE_Q, ELLIPSE_THRESHOLD
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -5,20 +5,10 @@ top level); everything else is importable from `nn` directly.
 """
 
 from . import losses, optim, schedules
-from .data import (
-    batches,
-    download_mnist,
-    load_mnist,
-    make_circles,
-    make_curve,
-    make_ellipse,
-    make_moons,
-    make_spirals,
-    split,
-    standardize,
-    to_values,
-)
+from .data import batches, split, standardize, to_values
+from .datasets import make_circles, make_curve, make_ellipse, make_moons, make_spirals
 from .layers import MLP, Layer, Neuron
+from .mnist import download_mnist, load_mnist
 from .module import Module
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_decision_boundary, plot_history, plot_regression

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import tempfile
 from pathlib import Path
 
 from autograd import GraphvizNotFoundError, Value, save_graph
@@ -20,12 +22,15 @@ from autograd.expression import parse_expression, variables
 from autograd.steps_page import save_steps
 
 from . import losses
-from .data import make_circles, make_ellipse, make_moons, make_spirals, standardize
+from .data import standardize
+from .datasets import make_circles, make_ellipse, make_moons, make_spirals
 from .layers import MLP
 from .optim import SGD
 from .plot import plot_decision_boundary, plot_history
 from .schedules import LinearDecay
 from .train import accuracy, fit, predict
+
+__all__ = ["main"]
 
 DATASETS = ("moons", "circles", "spirals", "ellipse")
 
@@ -184,6 +189,48 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _int_at_least(minimum: int, what: str):
+    """An argparse type: an int >= minimum, or a usage error naming the value."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be an int >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"the learning rate must be a finite number > 0, got {text!r}"
+        )
+    return value
+
+
+def _check_output_folder(parser: argparse.ArgumentParser, folder: str) -> None:
+    """Create `folder` and make sure a file can be written there, before any training: else a
+    usage error (exit status 2) naming it."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        parser.error(f"argument --out: {folder!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        parser.error(f"argument --out: cannot write into {folder!r}: {reason}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="backprop-lab",
@@ -195,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="train an MLP on a toy data set and write pictures (the default command)"
     )
     d.add_argument("--dataset", choices=DATASETS, default="moons")
-    d.add_argument("--samples", type=int, default=100, help="number of points (default 100)")
+    d.add_argument(
+        "--samples",
+        type=_int_at_least(2, "the number of points"),
+        default=100,
+        help="number of points, at least 2 (default 100)",
+    )
     d.add_argument(
         "--layers",
         type=_sizes,
@@ -203,9 +255,16 @@ def main(argv: list[str] | None = None) -> int:
         help="hidden layer sizes, comma separated (default 16,16)",
     )
     d.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    d.add_argument("--epochs", type=int, default=100, help="full-batch steps (default 100)")
-    d.add_argument("--lr", type=float, default=1.0, help="initial learning rate (default 1.0)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument(
+        "--epochs",
+        type=_int_at_least(1, "the number of epochs"),
+        default=100,
+        help="full-batch steps (default 100)",
+    )
+    d.add_argument(
+        "--lr", type=_learning_rate, default=1.0, help="initial learning rate (default 1.0)"
+    )
+    d.add_argument("--seed", type=_int_at_least(0, "the seed"), default=0)
     d.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("expression", help="backpropagate through one small expression")
@@ -228,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         return expression(args)
     if args.command is None:
         args = parser.parse_args(["demo", *(argv or [])])
+    _check_output_folder(d, args.out)
     return demo(args)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import torch_layer
+
+__all__ = ["to_torch"]
+
 
 def to_torch(model, dtype=None):
     """A `torch.nn.Sequential` equal to `model` (an MLP or a tensor Sequential), in eval mode.
@@ -30,7 +34,7 @@ def to_torch(model, dtype=None):
             weight = np.array([[w.data for w in n.w] for n in layer.neurons])
             bias = np.array([n.b.data for n in layer.neurons])
             layers.append(_linear(torch, weight, bias, dtype))
-            layers.append(_activation(torch, layer.neurons[0].activation))
+            layers.append(torch_layer(torch, layer.neurons[0].activation))
     elif hasattr(model, "layers") and all(hasattr(m, "to_torch_layer") for m in model.layers):
         for module in model.layers:
             layers.append(module.to_torch_layer(torch, dtype))
@@ -48,8 +52,3 @@ def _linear(torch, weight: np.ndarray, bias: np.ndarray | None, dtype):
         if bias is not None:
             linear.bias.copy_(torch.as_tensor(bias, dtype=dtype))
     return linear
-
-
-def _activation(torch, name: str):
-    modules = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
-    return modules[name]() if name in modules else None

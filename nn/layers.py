@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,9 +19,12 @@ import numpy as np
 from autograd import Value
 from autograd.value import affine
 
+from .activations import ACTIVATIONS, activate, check_activation
+from .checks import check_count, make_rng, show
 from .module import Module
 
-ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron", "activate", "init_bound"]
+
 INITS = ("uniform", "lecun", "xavier", "he")
 
 
@@ -42,25 +46,35 @@ def init_bound(init: str, fan_in: int, fan_out: int) -> float:
     raise ValueError(f"init must be one of {INITS}, got {init!r}")
 
 
-def activate(x: Value, activation: str) -> Value:
-    """Apply a named activation to one Value."""
-    if activation == "relu":
-        return x.relu()
-    if activation == "tanh":
-        return x.tanh()
-    if activation == "sigmoid":
-        return x.sigmoid()
-    return x
+def _check_init(where: str, init: object) -> str:
+    if not (isinstance(init, str) and init in INITS):
+        raise ValueError(f"{where}: init must be one of {INITS}, got {init!r}")
+    return init
 
 
-def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation
+def _error_name(module: Module, standalone: str) -> str:
+    """How errors name a module: its path in a model ("layer0.neuron3"), else its class."""
+    path = getattr(module, "_path", "")
+    return path if path and path != standalone else type(module).__name__
 
 
-def _rng(seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def _bad_sample(where: str, x: object, nin: int) -> TypeError:
+    """The error for a call with something other than one sample of `nin` inputs: a batch (rows
+    of numbers) points to `predict`, a bare number to a list."""
+    wanted = f"one sample, a list of {nin} numbers or Values"
+    if isinstance(x, (numbers.Real, Value)):
+        return TypeError(f"{where}: expected {wanted}, got a single {show(x)}; wrap it: [{x!r}]")
+    if isinstance(x, (list, tuple, np.ndarray)):
+        sequences = (list, tuple, np.ndarray)
+        if len(x) > 0 and all(isinstance(row, sequences) for row in x):
+            return TypeError(
+                f"{where}: expected {wanted}, got a batch of {len(x)} rows {show(x)}; call a "
+                "model on one sample at a time, or use predict(model, X) for a batch"
+            )
+        for item in x:
+            if not isinstance(item, (numbers.Real, Value)):
+                return TypeError(f"{where}: inputs must be numbers or Values, got {show(item)}")
+    return TypeError(f"{where}: expected {wanted}, got {show(x)}")
 
 
 class Neuron(Module):
@@ -75,20 +89,28 @@ class Neuron(Module):
         seed: int | np.random.Generator | None = None,
         fan_out: int = 1,
     ):
-        if not isinstance(nin, int) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        self.activation = _check_activation(activation)
-        bound = init_bound(init, nin, fan_out)
-        self.w = [Value(float(v)) for v in _rng(seed).uniform(-bound, bound, size=nin)]
+        nin = check_count("Neuron", "nin", nin)
+        self.activation = check_activation(activation, "Neuron")
+        bound = init_bound(_check_init("Neuron", init), nin, fan_out)
+        self.w = [
+            Value(float(v)) for v in make_rng("Neuron", seed).uniform(-bound, bound, size=nin)
+        ]
         self.b = Value(0.0)
         self.label_parameters("neuron")  # a layer holding this neuron renames it "neuron3"
 
     def __call__(self, x: Sequence) -> Value:
-        if len(x) != len(self.w):
+        try:
+            n = len(x)
+        except TypeError:
+            raise _bad_sample(_error_name(self, "neuron"), x, len(self.w)) from None
+        if n != len(self.w):
             raise ValueError(
-                f"{self._path or 'Neuron'}: expected {len(self.w)} inputs, got {len(x)}"
+                f"{_error_name(self, 'neuron')}: expected {len(self.w)} inputs, got {n}"
             )
-        out = activate(affine(self.w, x, self.b), self.activation)  # b + w0 x0 + w1 x1 + ...
+        try:
+            out = activate(affine(self.w, x, self.b), self.activation)  # b + w0 x0 + w1 x1 + ...
+        except TypeError:
+            raise _bad_sample(_error_name(self, "neuron"), x, len(self.w)) from None
         out.label = self._path  # marks the module boundary for graph clusters
         return out
 
@@ -108,9 +130,10 @@ class Layer(Module):
         init: str = "uniform",
         seed: int | np.random.Generator | None = None,
     ):
-        if not isinstance(nout, int) or nout < 1:
-            raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
-        rng = _rng(seed)
+        check_count("Layer", "nin", nin)
+        check_count("Layer", "nout", nout)
+        check_activation(activation, "Layer")
+        rng = make_rng("Layer", seed)
         self.neurons = [
             Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)
         ]
@@ -118,7 +141,10 @@ class Layer(Module):
 
     def __call__(self, x: Sequence) -> list[Value]:
         # Plain numbers become constant leaves once, shared by every neuron (not once a neuron).
-        x = [v if v.__class__ is Value else Value(v) for v in x]
+        try:
+            x = [v if v.__class__ is Value else Value(v) for v in x]
+        except TypeError:
+            raise _bad_sample(_error_name(self, "layer"), x, len(self.neurons[0].w)) from None
         return [neuron(x) for neuron in self.neurons]
 
     def __repr__(self) -> str:
@@ -145,18 +171,35 @@ class MLP(Module):
         init: str = "uniform",
         seed: int | np.random.Generator | None = None,
     ):
-        if not nouts:
+        check_count("MLP", "nin", nin)
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
+            raise TypeError(
+                f"MLP: nouts must be a list of layer sizes, got the int {nouts!r}; for one "
+                f"layer of {nouts} write MLP({nin!r}, [{nouts!r}])"
+            )
+        if not isinstance(nouts, (list, tuple, np.ndarray)):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {show(nouts)}")
+        if len(nouts) == 0:
             raise ValueError("MLP: nouts must list at least one layer size")
+        nouts = [check_count("MLP", f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         if isinstance(activation, str):
-            _check_activation(activation)
+            check_activation(activation, "MLP")
+            check_activation(output_activation, "MLP", "output_activation")
             activations = [activation] * (len(nouts) - 1) + [output_activation]
         else:
+            if not isinstance(activation, (list, tuple)):
+                raise TypeError(
+                    f"MLP: activation must be a name or a list of names, got {show(activation)}"
+                )
             activations = list(activation)
             if len(activations) != len(nouts):
                 raise ValueError(
                     f"MLP: {len(nouts)} layers but {len(activations)} activations {activations}"
                 )
-        rng = _rng(seed)
+            for i, name in enumerate(activations):
+                check_activation(name, "MLP", f"activation[{i}]")
+        _check_init("MLP", init)
+        rng = make_rng("MLP", seed)
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activations[i], init=init, seed=rng)
@@ -171,9 +214,14 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        first, *rest = self.layers
+        try:
+            out = first(x)
+        except TypeError:
+            raise _bad_sample("MLP", x, len(first.neurons[0].w)) from None
+        for layer in rest:
+            out = layer(out)
+        return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         c = self.config

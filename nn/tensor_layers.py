@@ -27,8 +27,12 @@ from autograd.conv import (
     max_pool2d,
 )
 
-from .layers import _check_activation, _rng, activate, init_bound
+from .activations import activate, check_activation, torch_layer
+from .checks import check_count, make_rng, show
+from .layers import _error_name, init_bound
 from .module import Module
+
+__all__ = ["Activation", "Linear", "Sequential"]
 
 
 class Linear(Module):
@@ -45,18 +49,32 @@ class Linear(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        for name, size in (("nin", nin), ("nout", nout)):
-            if not isinstance(size, int) or size < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {size!r}")
-        rng = _rng(seed)
+        nin, nout = check_count("Linear", "nin", nin), check_count("Linear", "nout", nout)
+        if not (isinstance(init, str) and init in INITS):
+            raise ValueError(f"Linear: init must be one of {INITS}, got {show(init)}")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise ValueError(f"Linear: bias must be True or False, got {show(bias)}")
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind != "f":
+            raise ValueError(f"Linear: dtype must be a float dtype (np.float64), got {show(dtype)}")
+        rng = make_rng("Linear", seed)
         self.W = Tensor(init_weight(init, (nin, nout), nin, nout, rng), dtype=dtype)
         self.b = Tensor(init_bias(init, nout, nin, rng), dtype=dtype) if bias else None
         self.label_parameters("linear")  # a Sequential holding it renames it "layer0"
 
     def __call__(self, x: Tensor) -> Tensor:
-        if x.shape[-1] != self.W.shape[0]:
+        if not isinstance(x, Tensor):
+            name, nin = _error_name(self, "linear"), self.W.shape[0]
+            raise TypeError(
+                f"{name}: x must be a Tensor of shape (n, {nin}), got {show(x)}; wrap a batch "
+                "as Tensor(X), or use predict(model, X)"
+            )
+        if x.ndim == 0 or x.shape[-1] != self.W.shape[0]:
             raise ValueError(
-                f"{self._path or 'Linear'}: expected inputs with {self.W.shape[0]} features, "
+                f"{_error_name(self, 'linear')}: expected inputs with {self.W.shape[0]} features, "
                 f"got shape {x.shape}"
             )
         out = x @ self.W
@@ -81,15 +99,13 @@ class Activation(Module):
     """An activation as a layer ("linear" "relu" "tanh" "sigmoid"), on Tensors and Values alike."""
 
     def __init__(self, name: str):
-        self.name = _check_activation(name)
+        self.name = check_activation(name, "Activation", "name")
 
     def __call__(self, x):
         return activate(x, self.name)
 
     def to_torch_layer(self, torch, dtype=None):
-        from .export import _activation
-
-        return _activation(torch, self.name)
+        return torch_layer(torch, self.name)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -196,7 +212,7 @@ class Conv2d(Module):
             )
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        rng = _rng(seed)
+        rng = make_rng("Conv2d", seed)
         fan_in = in_channels // groups * kh * kw
         shape = (out_channels, in_channels // groups, kh, kw)
         self.W = Tensor(init_weight(init, shape, fan_in, out_channels * kh * kw, rng), dtype=dtype)
@@ -258,7 +274,7 @@ class ConvTranspose2d(Module):
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         self.groups, self.dilation = groups, dilation
-        rng = _rng(seed)
+        rng = make_rng("ConvTranspose2d", seed)
         fan_in = out_channels // groups * kh * kw  # torch's fan_in of this weight: its axis 1
         shape = (in_channels, out_channels // groups, kh, kw)
         self.W = Tensor(init_weight(init, shape, fan_in, in_channels * kh * kw, rng), dtype=dtype)
@@ -371,7 +387,7 @@ class Dropout(Module):
         if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
-        self._rng = _rng(seed)
+        self._rng = make_rng("Dropout", seed)
         self.label_parameters("dropout")
 
     def __call__(self, x: Tensor) -> Tensor:

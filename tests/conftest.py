@@ -3,13 +3,23 @@ absent; with BACKPROP_LAB_STRICT=1 (set by .ci/run) a missing tool fails instead
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import shutil
+from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 STRICT = os.environ.get("BACKPROP_LAB_STRICT") == "1"
+
+# Property tests draw the same examples on every run, in any test order, on a fresh clone or not:
+# derandomized (seeded by the test's name) and without the example database that replays past
+# failures. `HYPOTHESIS_PROFILE=explore` draws new examples each run (and remembers failures).
+settings.register_profile("stable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "stable"))
 
 
 def require_module(name: str):
@@ -44,3 +54,31 @@ def torch():
 def dot() -> str:
     """Path of Graphviz's `dot` program."""
     return require_program("dot", "graphviz")
+
+
+PROJECT_PACKAGES = ("autograd", "nn")
+
+
+def cyclic_project_garbage(run: Callable[[], object]) -> list:
+    """The objects of this project's own types (Value, Tensor, Module, ...) that only the cycle
+    collector could free after `run()`: empty when every graph `run` drops is freed by reference
+    counting alone.
+
+    Garbage other code left behind (matplotlib figures, hypothesis caches, ...) is collected first
+    and never counted: the collector's finds are filtered by type. The collector's flags, its
+    enabled state and `gc.garbage` are restored afterwards.
+    """
+    was_enabled, flags, saved = gc.isenabled(), gc.get_debug(), gc.garbage[:]
+    gc.collect()
+    gc.disable()
+    try:
+        run()
+        gc.set_debug(flags | gc.DEBUG_SAVEALL)
+        del gc.garbage[:]
+        gc.collect()
+        return [o for o in gc.garbage if type(o).__module__.partition(".")[0] in PROJECT_PACKAGES]
+    finally:
+        gc.set_debug(flags)
+        gc.garbage[:] = saved
+        if was_enabled:
+            gc.enable()

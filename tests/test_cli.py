@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from nn.cli import main
 
@@ -62,3 +67,61 @@ def test_expression_prints_values_and_gradients(capsys):
     printed = capsys.readouterr().out
     assert "w1    -3.0000           1.0000" in printed
     assert "do/dw1 = (1 - o^2) * x1 = 1.0000" in printed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--epochs", "0"], "argument --epochs: the number of epochs must be an int >= 1, got '0'"),
+        (["--epochs", "-3"], "argument --epochs: the number of epochs must be an int >= 1"),
+        (["--epochs", "1.5"], "argument --epochs: the number of epochs must be an int >= 1"),
+        (["--samples", "0"], "argument --samples: the number of points must be an int >= 2"),
+        (["--samples", "1"], "argument --samples: the number of points must be an int >= 2"),
+        (["--lr", "-1"], "argument --lr: the learning rate must be a finite number > 0, got '-1'"),
+        (["--lr", "0"], "argument --lr: the learning rate must be a finite number > 0, got '0'"),
+        (["--lr", "nan"], "argument --lr: the learning rate must be a finite number > 0"),
+        (["--lr", "inf"], "argument --lr: the learning rate must be a finite number > 0"),
+        (["--lr", "fast"], "argument --lr: the learning rate must be a finite number > 0"),
+        (["--seed", "-1"], "argument --seed: the seed must be an int >= 0, got '-1'"),
+        (["--layers", "16,x"], "argument --layers: layer sizes must be like 16,16, got '16,x'"),
+        (["--layers", "16,0"], "argument --layers: layer sizes must be positive"),
+        (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["--activation", "gelu"], "argument --activation: invalid choice: 'gelu'"),
+        (["--out", "/proc/x"], "argument --out: cannot write into '/proc/x'"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_naming_it(tmp_path, capsys, args, message):
+    out = tmp_path / "demo"
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--quiet", "--out", str(out), *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("backprop-lab demo: error: ") and message in last, err
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())  # nothing trained, nothing written
+
+
+def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    file = tmp_path / "taken"
+    file.write_text("")
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--quiet", "--out", str(file)])
+    assert info.value.code == 2
+    assert f"argument --out: '{file}' is a file, not a folder" in capsys.readouterr().err
+
+
+def test_the_command_exits_2_with_one_error_line_and_no_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", "demo", "--epochs", "0"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "backprop-lab demo: error: argument --epochs: the number of epochs must be an int >= 1, "
+        "got '0'"
+    )
+    assert "Traceback" not in result.stderr and result.stdout == ""

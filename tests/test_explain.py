@@ -164,3 +164,43 @@ def test_derivative_of_a_node_with_respect_to_itself_is_one():
     derivation = explain(x, x)
     assert derivation.value == 1.0 and derivation.verified
     assert "  dx/dx = 1" in str(derivation)
+
+
+def wide_graph(n: int):
+    """y = x + sum_i (a_i b_i) x: n computed operands (a_i b_i) and 2n named leaves."""
+    x = Value(0.5, "x")
+    y = x
+    for i in range(n):
+        y = y + Value(0.1, f"a{i}") * Value(0.2, f"b{i}") * x
+    return y, x
+
+
+def test_explain_does_no_linear_scans(monkeypatch):
+    # Its time was quadratic in the node count (4x the nodes took 12x the time): lists searched
+    # with `in` for every node. Such scans compare nodes with ==, so count those comparisons.
+    comparisons = 0
+
+    def counting_eq(self, other):
+        nonlocal comparisons
+        comparisons += 1
+        return self is other
+
+    y, x = wide_graph(300)  # 1,200 nodes
+    monkeypatch.setattr(Value, "__eq__", counting_eq)
+    derivation = explain(y, x)
+    assert derivation.verified and derivation.value == pytest.approx(1 + 300 * 0.02)
+    assert comparisons < 300  # was 336,300
+
+
+def test_explain_refuses_a_graph_past_its_node_budget():
+    y, x = wide_graph(100)
+    with pytest.raises(ValueError, match=r"would define 300 nodes, more than max_nodes=299"):
+        explain(y, x, max_nodes=299)
+    assert explain(y, x, max_nodes=300).verified
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_explain_max_nodes_must_be_a_positive_int(bad):
+    a, _, c = two_paths()
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        explain(c, a, max_nodes=bad)

@@ -427,3 +427,9 @@ def test_a_render_that_takes_too_long_is_stopped(dot, tmp_path):
     e, _ = expression()
     with pytest.raises(TimeoutError, match="did not finish"):
         save_graph(e, tmp_path / "e.png", timeout=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["abc", 3.0, None, [Value(1.0), "x"]])
+def test_draw_graph_rejects_a_root_that_is_not_a_node_naming_it(bad):
+    with pytest.raises(TypeError, match="draw_graph: root must be a Value or a Tensor"):
+        draw_graph(bad)

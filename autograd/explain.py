@@ -1,11 +1,13 @@
 """The chain rule written out: `explain(root, wrt)` derives d root / d wrt step by step.
 
 The derivation a student writes by hand, generated from the graph and checked against the backward
-pass: the definition of every node between `wrt` and `root` (with its numbers), the local
-derivative on every edge (its formula and its value), then the chain rule, summing over all paths
-from `root` down to `wrt` (or, when there are too many paths, the reverse accumulation node by
-node that backpropagation performs). Nodes are called by their label, or n1, n2, ... in the order
-they were computed. As plain text (`str`), Markdown with maths (`.markdown`) and LaTeX (`.latex`).
+pass and against central finite differences of the graph's forward (a wrong custom derivative
+agrees with the backward pass, which uses it, but not with finite differences): the definition
+of every node between `wrt` and `root` (with its numbers), the local derivative on every edge
+(its formula and its value), then the chain rule, summing over all paths from `root` down to
+`wrt` (or, when there are too many paths, the reverse accumulation node by node that
+backpropagation performs). Nodes are called by their label, or n1, n2, ... in the order they
+were computed. As plain text (`str`), Markdown with maths (`.markdown`) and LaTeX (`.latex`).
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
@@ -29,6 +31,7 @@ Chain rule, summing over the 2 paths from c to a
         = -2
 <BLANKLINE>
 Check: the backward pass gives dc/da = -2 ✓
+Check: finite differences give dc/da = -2 ✓
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ DEFAULT_MAX_NODES = 5000  # steps in one derivation; past this it is a log file,
 @dataclass(frozen=True)
 class Derivation:
     """A derivation of d root / d wrt. `value` is its result, `expected` the backward pass's
-    gradient and `verified` whether they agree; `text`, `markdown` and `latex` are renderings."""
+    gradient, `numeric` the central finite difference (None where an op's forward is unknown);
+    `backward_agrees` and `numeric_agrees` (None: not checked) say which check passed, and
+    `verified` that every check made passed. `text`, `markdown` and `latex` are renderings."""
 
     value: float
     expected: float
@@ -60,6 +65,9 @@ class Derivation:
     text: str
     markdown: str
     latex: str
+    numeric: float | None = None
+    backward_agrees: bool = True
+    numeric_agrees: bool | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -108,13 +116,83 @@ def explain(
     for style in (_Text(precision), _Latex(precision)):
         value, lines = _derive(graph, style, method)
         renderings[style.kind] = lines
-    verified = math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12) or (
+    backward_agrees = math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12) or (
         math.isnan(value) and math.isnan(expected)
     )
-    text = _text(renderings["text"], graph, value, expected, verified, precision)
-    markdown = _markdown(renderings["latex"], graph, value, expected, verified, precision)
+    slopes = _finite_differences(root, wrt) if graph.depends else None
+    numeric = numeric_agrees = kink = None
+    if slopes is not None:
+        numeric, left, right = slopes
+        if not _close(left, right):  # a kink (relu at 0): any slope between the sides will do
+            kink = (left, right)
+            numeric_agrees = (
+                _close(value, left)
+                or _close(value, right)
+                or (min(left, right) <= value <= max(left, right))
+            )
+        else:
+            numeric_agrees = _close(value, numeric)
+    checks = _Checks(expected, backward_agrees, numeric, numeric_agrees, kink)
+    text = _text(renderings["text"], graph, value, checks, precision)
+    markdown = _markdown(renderings["latex"], graph, value, checks, precision)
     latex = _latex(renderings["latex"])
-    return Derivation(value, expected, verified, method, graph.path_count, text, markdown, latex)
+    verified = backward_agrees and numeric_agrees is not False
+    return Derivation(
+        value,
+        expected,
+        verified,
+        method,
+        graph.path_count,
+        text,
+        markdown,
+        latex,
+        numeric,
+        backward_agrees,
+        numeric_agrees,
+    )
+
+
+# ------------------------------------------------------------------------------ finite differences
+
+NUMERIC_ATOL, NUMERIC_RTOL = 1e-5, 1e-4  # central differences at h ~ 1e-6 are good to ~1e-8
+
+
+@dataclass(frozen=True)
+class _Checks:
+    expected: float
+    backward_agrees: bool
+    numeric: float | None
+    numeric_agrees: bool | None
+    kink: tuple[float, float] | None = None  # (left, right) slopes where they differ
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= NUMERIC_ATOL + NUMERIC_RTOL * max(abs(a), abs(b))
+
+
+def _finite_differences(root: Value, wrt: Value) -> tuple[float, float, float] | None:
+    """(central, left, right) differences of root in wrt.data, by re-running the forward of
+    every node of the graph on floats; None when some op's forward is unknown or fails."""
+    from .gradcheck import forward_of
+
+    order = topological_order(root)
+    forwards = [forward_of(node.op, len(node.parents)) for node in order]
+    if any(f is None for f in forwards):
+        return None
+
+    def evaluate(x: float) -> float:
+        values = {wrt: x}
+        for node, forward in zip(order, forwards):
+            if node is not wrt:
+                values[node] = forward(*(values.get(p, p.data) for p in node.parents))
+        return values.get(root, root.data)
+
+    x, h = wrt.data, 1e-6 * max(1.0, abs(wrt.data))
+    try:
+        down, at, up = evaluate(x - h), evaluate(x), evaluate(x + h)
+    except (ArithmeticError, ValueError):  # the nudge left an op's domain
+        return None
+    return (up - down) / (2.0 * h), (at - down) / h, (up - at) / h
 
 
 # ------------------------------------------------------------------------------ the graph
@@ -484,15 +562,35 @@ def _heading(graph: _Graph, s, math: str = "") -> str:
     return f"{math}{total}{math}" + (f" at {at}" if at else "")
 
 
-def _check_line(graph: _Graph, s, value, expected, verified, math: str = "") -> str:
+def _check_line(graph: _Graph, s, value, checks: _Checks, math: str = "") -> str:
+    """The two checks: this derivation against the backward pass, then against finite
+    differences; each says ✓ or which one disagrees."""
     total = s.total(graph.names[graph.root], graph.names[graph.wrt])
-    line = f"Check: the backward pass gives {math}{total} = {s.num(expected)}{math}"
-    if verified:
+    line = f"Check: the backward pass gives {math}{total} = {s.num(checks.expected)}{math}"
+    if checks.backward_agrees:
+        line += " ✓"
+    else:
+        line += f", but this derivation gives {math}{s.num(value)}{math} ✗ MISMATCH"
+    if checks.numeric is None:
+        return line + "\nCheck: finite differences not computed (an op's forward is unknown)"
+    if checks.kink is not None:
+        left, right = (s.num(slope) for slope in checks.kink)
+        line += (
+            f"\nCheck: finite differences find a kink here, slopes {left} (left), {right} (right)"
+        )
+        if checks.numeric_agrees:
+            return line + ": the derivation takes one of them ✓"
+        return line + f", but this derivation gives {math}{s.num(value)}{math} ✗ MISMATCH"
+    line += f"\nCheck: finite differences give {math}{total} = {s.num(checks.numeric)}{math}"
+    if checks.numeric_agrees:
         return line + " ✓"
-    return line + f", but this derivation gives {math}{s.num(value)}{math} ✗ MISMATCH"
+    return line + (
+        f", but this derivation gives {math}{s.num(value)}{math} ✗ MISMATCH: a local derivative "
+        "is wrong (a custom op's?); the backward pass uses the same ones"
+    )
 
 
-def _text(sections, graph, value, expected, verified, precision) -> str:
+def _text(sections, graph, value, checks: _Checks, precision) -> str:
     s = _Text(precision)
     if not graph.depends:
         return _independent(graph, s)
@@ -506,11 +604,11 @@ def _text(sections, graph, value, expected, verified, precision) -> str:
                 lines += [f"  {pad[:-2]}= {r}" for r in rhs[1:]]
             else:
                 lines.append(f"  {lhs} = " + " = ".join(rhs))
-    lines += ["", _check_line(graph, s, value, expected, verified)]
+    lines += ["", _check_line(graph, s, value, checks)]
     return "\n".join(lines)
 
 
-def _markdown(sections, graph, value, expected, verified, precision) -> str:
+def _markdown(sections, graph, value, checks: _Checks, precision) -> str:
     s = _Latex(precision)
     if not graph.depends:
         return _independent(graph, _Text(precision))
@@ -523,7 +621,8 @@ def _markdown(sections, graph, value, expected, verified, precision) -> str:
             parts.append("$$")
         else:
             parts += [f"- ${lhs} = {' = '.join(rhs)}$" for lhs, rhs in rows]
-    parts += ["", _check_line(graph, s, value, expected, verified, math="$")]
+    check = _check_line(graph, s, value, checks, math="$").replace("\n", "\n\n")
+    parts += ["", check]
     return "\n".join(parts)
 
 

@@ -32,11 +32,14 @@ __all__ = ["DEFAULT_MAX_NODES", "GraphvizNotFoundError", "draw_graph", "save_gra
 DEFAULT_MAX_NODES = 250  # Values in one picture; past this a graph is a hairball, not a diagram.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
-FONT = "DejaVu Sans"  # present on Debian (fonts-dejavu-core, a dependency of graphviz)
+# DejaVu Sans is on Debian (fonts-dejavu-core, a dependency of graphviz); a viewer of the SVG
+# without it falls back along the list, ending at any sans-serif face.
+FONT = "DejaVu Sans,Verdana,Helvetica,Arial,sans-serif"
 KIND_FILL = {
     "parameter": "#FFD8A8",
     "input": "#A5D8FF",
     "constant": "#E9ECEF",
+    "leaf": "#FCC2D7",  # a Value the user made without a label
     "intermediate": "#FFFFFF",
     "output": "#B2F2BB",
 }
@@ -90,6 +93,7 @@ def draw_graph(
     precision: int = 4,
     check: bool = False,
     fold_parameters: bool = True,
+    parameters: Iterable | None = None,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
 
@@ -112,6 +116,12 @@ def draw_graph(
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
       fold_parameters  False keeps parameters as their own boxes when modules fold (with
                      color_by_grad: each parameter's gradient norm, the flow into the model).
+      parameters     leaves to draw as parameters whatever their labels (`model.parameters()`,
+                     or the weights of a hand-written network); by default a leaf is a parameter
+                     when its label is a dotted path such as `layer0.neuron3.w0`.
+
+    Numbers that `precision` would round to something that looks exact get more digits
+    (tanh(-6) is `-0.99999`, not `-1`), up to three more, then a `≈` (`≈1` for 1.0000001).
 
     The traversal is iterative (any depth works) and the output deterministic: node ids follow a
     depth-first walk in argument order, so the same graph always gives the same DOT source.
@@ -129,7 +139,7 @@ def draw_graph(
             )
     nodes = _collect(roots)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
-    kinds = _kinds(nodes, roots)
+    kinds = _kinds(nodes, roots, frozenset(parameters or ()))
     owner = _owners(nodes)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
     on_path = _paths_to(nodes, highlight) if highlight is not None else set()
@@ -247,9 +257,7 @@ def draw_graph(
         edges.append(_edge(op, ids[node], hot=node in on_path and node is not highlight))
     edges.extend(_edge(source, target, hot) for (source, target), hot in folded_edges.items())
 
-    import graphviz
-
-    graph = graphviz.Digraph(
+    graph = _digraph_class()(
         name="computation_graph",
         graph_attr={
             "rankdir": rankdir,
@@ -261,6 +269,11 @@ def draw_graph(
             "bgcolor": "white",
             "newrank": "true",
             "outputorder": "edgesfirst",
+            # Inputs of an op top to bottom in argument order; in a network (module labels),
+            # mincross barely runs: every order of a dense layer crosses as often as any other,
+            # so the search only rotates the neurons, and their index order is kept instead.
+            "ordering": "in",
+            **({"mclimit": "0.01"} if owner else {}),
         },
         node_attr={
             "fontname": FONT,
@@ -281,6 +294,48 @@ def draw_graph(
             "legend", label=label, shape="plaintext", style="", fontsize="9", **{"class": "legend"}
         )
     return graph
+
+
+_DIGRAPH = None
+
+
+def _digraph_class():
+    """graphviz.Digraph whose inline display in Jupyter, where Graphviz's `dot` program is
+    missing, is the library's one-line message and the DOT source rather than a traceback."""
+    global _DIGRAPH
+    if _DIGRAPH is None:
+        import graphviz
+
+        class Digraph(graphviz.Digraph):
+            def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+                if shutil.which("dot") is not None:
+                    try:
+                        return super()._repr_mimebundle_(include, exclude, **kwargs)
+                    except graphviz.ExecutableNotFound:
+                        pass
+                return _missing_dot_bundle(self.source)
+
+        _DIGRAPH = Digraph
+    return _DIGRAPH
+
+
+MISSING_DOT = (
+    "Graphviz's `dot` program was not found on PATH, so the graph cannot be drawn here. "
+    "Install the Debian package `graphviz` (apt-get install graphviz; macOS: brew install "
+    "graphviz), or paste the DOT source below into any Graphviz viewer."
+)
+
+
+def _missing_dot_bundle(source: str) -> dict:
+    """What Jupyter shows for a graph when `dot` is missing: the message, then the source."""
+    escaped = source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return {
+        "text/plain": f"{MISSING_DOT}\n\n{source}",
+        "text/html": (
+            f'<p style="color:#c92a2a"><b>draw_graph:</b> {MISSING_DOT}</p>'
+            f"<details><summary>DOT source</summary><pre>{escaped}</pre></details>"
+        ),
+    }
 
 
 def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) -> Path:
@@ -358,18 +413,31 @@ def _collect(roots: Iterable) -> list:
     return order
 
 
-def _kinds(nodes: list, roots: list) -> dict:
-    """parameter / input / constant for leaves (by label), output / intermediate otherwise."""
+def _kinds(nodes: list, roots: list, parameters=frozenset()) -> dict:
+    """parameter / input / leaf / constant for leaves, output / intermediate otherwise.
+
+    A leaf is a parameter when listed in `parameters` or labelled with a dotted path, an input
+    when otherwise labelled; unlabelled, it is a constant when the engine made it from a plain
+    number (the 2 in `x * 2`; a tensor that does not require grad), else the user's own leaf.
+    """
     outputs = set(roots)
     kinds = {}
     for node in nodes:
         if node.parents:
             kinds[node] = "output" if node in outputs else "intermediate"
-        elif "." in node.label:
+        elif node in parameters or "." in node.label:
             kinds[node] = "parameter"
+        elif node.label:
+            kinds[node] = "input"
         else:
-            kinds[node] = "input" if node.label else "constant"
+            kinds[node] = "constant" if _engine_constant(node) else "leaf"
     return kinds
+
+
+def _engine_constant(node) -> bool:
+    if getattr(node.op, "constant", False):
+        return True
+    return _is_array(node.data) and getattr(node, "requires_grad", True) is False
 
 
 def _owners(nodes: list) -> dict:
@@ -524,7 +592,10 @@ def _nest(bodies: dict) -> list[str]:
             "fillcolor": CLUSTER_FILL[min(depth, len(CLUSTER_FILL) - 1)],
             "color": "#ADB5BD",
             "fontcolor": BORDER,
-            "labeljust": "l",
+            # bottom right: edges come in from the left (upstream) and leave towards the right
+            # from the boxes' middles, so none passes this corner (top left, they crossed it)
+            "labeljust": "r",
+            "labelloc": "b",
             "penwidth": "0.8",
             "margin": "6",
         }
@@ -560,7 +631,29 @@ def _plain(text: str) -> str:
 
 
 def _number(x, precision: int) -> str:
-    return f"{x:.{precision}g}"
+    """`x` to `precision` significant digits, unless the rounding would hide that it is rounded.
+
+    `%g` drops trailing zeros, so -0.9999877 at 4 digits prints as `-1`, which reads as exact.
+    Such a number gets up to three more digits (`-0.99999`); if it still looks exact, it is
+    marked (`≈1` for 1.0000001). Numbers exact at `precision`, or off only by float rounding
+    (0.1 + 0.2, -1.4999999999999996), print as is.
+    """
+    text = f"{x:.{precision}g}"
+    if not math.isfinite(x) or _significant(text) >= precision:
+        return text
+    if abs(float(text) - x) <= 1e-12 * abs(x):  # exact but for float rounding (0.1 + 0.2)
+        return text
+    for digits in range(precision + 1, precision + 4):
+        more = f"{x:.{digits}g}"
+        if _significant(more) >= digits:
+            return more
+    return "≈" + text
+
+
+def _significant(text: str) -> int:
+    """How many significant digits a `%g` string shows (`-0.0120` -> 3, `1e+05` -> 1)."""
+    mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa)
 
 
 def _is_array(x) -> bool:
@@ -704,7 +797,7 @@ def _legend(
     if grad_scale is None:
         for kind, fill in KIND_FILL.items():
             if kind in kinds:
-                row(fill, kind)
+                row(fill, "leaf (no label)" if kind == "leaf" else kind)
     else:
         cells = "".join(f'<TD BGCOLOR="{c}" WIDTH="12" HEIGHT="10"></TD>' for c in GRAD_SCALE)
         low, high = (f"{10**x:.2g}" for x in (grad_scale.low, grad_scale.high))

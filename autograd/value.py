@@ -48,6 +48,11 @@ class Primitive(str):
 
 
 LEAF = Primitive("", ())
+# The op of a constant leaf the engine made from a plain number (the 2 in `x * 2`): a leaf like
+# any other (it compares equal to ""), told apart only so that pictures can tell it from a Value
+# the user made.
+CONSTANT = Primitive("", ())
+CONSTANT.constant = True
 
 
 class Value:
@@ -268,7 +273,7 @@ def _leaf(data: float) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = LEAF
+    out.op = CONSTANT
     out.parents = ()
     return out
 
@@ -458,9 +463,11 @@ def power_op(c: float) -> Primitive:
 
 
 def zero_grad(values) -> None:
-    """Set `.grad` of every Value in `values` back to 0.0 (before the next backward pass)."""
+    """Reset `.grad` of every node in `values` before the next backward pass, as each starts: a
+    Value's back to 0.0, a Tensor's to None (no gradient yet, which optimizers skip). The one
+    rule `nn`'s `Module.zero_grad` and `Optimizer.zero_grad` use too."""
     for v in values:
-        v.grad = 0.0
+        v.grad = 0.0 if isinstance(v, Value) else None
 
 
 @functools.cache

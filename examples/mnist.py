@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from nn import SGD, Linear, Sequential, download_mnist, fit, load_mnist, plot_history
+from nn.plot import plain_log_labels
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
 LEARNING_RATES = (0.05, 0.01, 0.001, 0.0001)
@@ -125,13 +126,15 @@ def compare_learning_rates(train, epochs: int, seeds: int, out: Path) -> dict:
         yscale="log",
         title=f"784-300-10 sigmoid, plain SGD: mean ± std over {seeds} seeds",
     )
+    plain_log_labels(ax)  # 0.2, 0.5, 2 rather than 2×10⁻¹, 5×10⁻¹, 2×10⁰
     ax.grid(alpha=0.3)
     ax.legend()
     path = out / "learning_rates.png"
     figure.savefig(path, dpi=120)
+    labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
     plt.close(figure)
     print(f"wrote {path}")
-    return {"curves": curves, "path": path}
+    return {"curves": curves, "path": path, "y_labels": labels}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -51,7 +51,7 @@ def teacher_outputs(X: np.ndarray, A: np.ndarray, B: np.ndarray, C: np.ndarray) 
 
 
 def by_hand(x: np.ndarray, A: np.ndarray, B: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
-    """The gradients of sum((sigmoid(x A) + x B) C)^2) from the chain rule, in numpy."""
+    """The gradients of sum(((sigmoid(x A) + x B) C)^2) from the chain rule, in numpy."""
     s = 1.0 / (1.0 + np.exp(-(x @ A)))
     z = s + x @ B
     d_out = 2.0 * (z @ C)
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
     steps = args.steps or (60 if args.quick else 600)
     rng = np.random.default_rng(args.seed)
 
-    print("Part 1: gradients of loss = sum((sigmoid(x A) + x B) C)^2)\n")
+    print("Part 1: gradients of loss = sum(((sigmoid(x A) + x B) C)^2)\n")
     result = check_gradients(rng)
 
     print(f"\nPart 2: a student learns a random teacher, {steps} steps of {args.batch} samples")

@@ -12,8 +12,9 @@ outputs, so y = [0.5, 0.5] and loss = log 2 = 0.693147. Backwards: dL/do = y - o
 [-0.5, 0.5] = dL/dc; dL/dV[i][j] = h_i dL/do_j = [-0.4403985, 0.4403985] on every row;
 dL/dh_i = sum_j V[i][j] dL/do_j = 0 (each row of V has equal entries), so dW = 0 and db = 0.
 The script computes all of it with Values, prints it, and checks every gradient against central
-finite differences, and draws the computation graph with every value and gradient (`graph.png`,
-needs Graphviz's `dot`).
+finite differences, and draws the computation graph with every value and gradient, top to bottom
+and sized for a slide, the weights and biases coloured as parameters (`graph.png`, needs
+Graphviz's `dot`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograd import GraphvizNotFoundError, Value, save_graph
+from autograd import GraphvizNotFoundError, Value, save_graph, sum_values
 
 X = [1.0, -1.0]
 W = [[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]]  # W[i][j]: input i -> hidden unit j
@@ -34,13 +35,14 @@ TARGET = 0  # the loss is -log y[0]
 def forward(W, b, V, c, x=X) -> dict:
     """The network on Values (or plain floats' Values): every intermediate, named as in the text."""
     x = [Value(xi, f"x{i}") for i, xi in enumerate(x)]
-    k = [sum((W[i][j] * x[i] for i in range(len(x))), b[j]) for j in range(len(b))]
+    # each weighted sum one `sum` node (b_j + W_0j x_0 + W_1j x_1, added left to right)
+    k = [sum_values([b[j], *(W[i][j] * x[i] for i in range(len(x)))]) for j in range(len(b))]
     h = [kj.sigmoid() for kj in k]
-    o = [sum((V[i][j] * h[i] for i in range(len(h))), c[j]) for j in range(len(c))]
+    o = [sum_values([c[j], *(V[i][j] * h[i] for i in range(len(h)))]) for j in range(len(c))]
     # softmax: y_j = exp(o_j - m) / sum_l exp(o_l - m), m = max o (a constant: no overflow)
     m = max(oj.data for oj in o)
     e = [(oj - m).exp() for oj in o]
-    total = sum(e[1:], e[0])
+    total = sum_values(e)
     y = [ej / total for ej in e]
     loss = -y[TARGET].log()
     for name, values in (("k", k), ("h", h), ("o", o), ("y", y)):
@@ -153,7 +155,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     written = []
     try:
-        written.append(save_graph(net["loss"], out / "graph.png"))
+        # Top to bottom, the parameters drawn as parameters: about 2,200 x 1,500 px, a slide's
+        # shape (left to right the chain of ops made it 6,561 x 900).
+        flat_params = [v for p in params.values() for v in flat(p)]
+        written.append(
+            save_graph(net["loss"], out / "graph.png", rankdir="TB", dpi=96, parameters=flat_params)
+        )
     except GraphvizNotFoundError as exc:
         print(f"graph not drawn: {exc}")
     for path in written:

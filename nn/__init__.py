@@ -4,7 +4,8 @@ Losses live in the submodule `nn.losses` (`mse`, `cross_entropy`, ... names too 
 top level); everything else is importable from `nn` directly.
 """
 
-from . import losses, optim, schedules
+from . import checkpoint, losses, optim, schedules
+from .checkpoint import CheckpointError, load_model, register_module
 from .data import batches, split, standardize, to_values
 from .datasets import make_circles, make_curve, make_ellipse, make_moons, make_spirals
 from .layers import MLP, Layer, Neuron
@@ -37,6 +38,7 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CheckpointError",
     "Conv2d",
     "ConvTranspose2d",
     "Dropout",
@@ -54,9 +56,11 @@ __all__ = [
     "StepDecay",
     "accuracy",
     "batches",
+    "checkpoint",
     "download_mnist",
     "fit",
     "load_mnist",
+    "load_model",
     "losses",
     "make_circles",
     "make_curve",
@@ -68,6 +72,7 @@ __all__ = [
     "plot_history",
     "plot_regression",
     "predict",
+    "register_module",
     "schedules",
     "split",
     "standardize",

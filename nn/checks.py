@@ -40,7 +40,7 @@ def check_real(fn: str, name: str, value: object, *, low: float = 0.0) -> float:
     if (
         isinstance(value, (bool, np.bool_))
         or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
+        or not _finite(value)
         or value < low
     ):
         raise ValueError(f"{fn}: {name} must be a finite number >= {low:g}, got {show(value)}")
@@ -52,10 +52,18 @@ def check_finite(fn: str, name: str, value: object) -> float:
     if (
         isinstance(value, (bool, np.bool_))
         or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
+        or not _finite(value)
     ):
         raise ValueError(f"{fn}: {name} must be a finite number, got {show(value)}")
     return float(value)
+
+
+def _finite(value: numbers.Real) -> bool:
+    """math.isfinite, but False for an int too large for a float (10**400) instead of raising."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def check_bool(fn: str, name: str, value: object) -> bool:
@@ -93,7 +101,14 @@ def make_rng(fn: str, seed: object, name: str = "seed") -> np.random.Generator:
 
 def show(value: object) -> str:
     """A value for an error message: its repr (cut at 60 characters), with the type when the repr
-    alone could mislead (`'3'` is a str, `array([1.])` an ndarray)."""
+    alone could mislead (`'3'` is a str, `array([1.])` an ndarray); an int too long to print
+    (Python refuses str() past 4,300 digits) by its size."""
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and abs(int(value)) > 10**30
+    ):
+        return f"an integer of about {int(int(value).bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, np.ndarray) and value.ndim:
         return f"an array of shape {value.shape} ({value.dtype})"
     text = " ".join(repr(value).split())

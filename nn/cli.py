@@ -11,6 +11,7 @@ step-through of that expression's forward and backward pass (.html, .gif or .mp4
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import sys
@@ -22,6 +23,7 @@ from autograd.expression import parse_expression, variables
 from autograd.steps_page import save_steps
 
 from . import losses
+from .checkpoint import write_atomically
 from .data import standardize
 from .datasets import make_circles, make_ellipse, make_moons, make_spirals
 from .layers import MLP
@@ -72,6 +74,11 @@ def demo(args: argparse.Namespace) -> int:
             graphs = [out / "graph.dot"]
             break
     model.zero_grad()
+    if not args.quiet and importlib.util.find_spec("tqdm") is None:
+        print(
+            "note: no progress bar: tqdm is not installed (pip install backprop-lab[progress])",
+            file=sys.stderr,
+        )
     print(
         f"Training {model} on {len(X)} {args.dataset} points: hinge loss + 1e-4 L2, SGD, "
         f"lr {args.lr} -> {args.lr * 0.1:g}, {args.epochs} full-batch steps"
@@ -94,15 +101,20 @@ def demo(args: argparse.Namespace) -> int:
         f"training accuracy {final:.1%}, {sum(history['seconds']):.1f} s"
     )
 
-    plot_history(history, path=out / "loss.png")
-    plot_decision_boundary(
-        lambda grid: predict(model, grid),
-        X,
-        y,
-        path=out / "boundary.png",
-        title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
-    )
-    written = [out / "loss.png", out / "boundary.png", *graphs]
+    written = []
+    try:
+        plot_history(history, path=out / "loss.png")
+        plot_decision_boundary(
+            lambda grid: predict(model, grid),
+            X,
+            y,
+            path=out / "boundary.png",
+            title=f"{args.dataset}: decision boundary ({final:.0%} train acc.)",
+        )
+        written += [out / "loss.png", out / "boundary.png"]
+    except ImportError as exc:  # the `plot` extra is optional
+        print(f"note: no loss curve or boundary picture: {exc}", file=sys.stderr)
+    written += graphs
 
     model.save(
         out / "model.json",
@@ -110,7 +122,7 @@ def demo(args: argparse.Namespace) -> int:
         extra={"dataset": args.dataset, "accuracy": final, "epochs": args.epochs},
     )
     written.append(out / "model.json")
-    (out / "history.json").write_text(json.dumps(history, indent=1))
+    write_atomically(out / "history.json", json.dumps(history, indent=1))
     written.append(out / "history.json")
     print("Wrote (the graph: one sample's loss before training, gradients filled in):")
     for path in written:

@@ -114,6 +114,9 @@ class Neuron(Module):
         out.label = self._path  # marks the module boundary for graph clusters
         return out
 
+    def get_config(self) -> dict:
+        return {"nin": len(self.w), "activation": self.activation}
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -146,6 +149,10 @@ class Layer(Module):
         except TypeError:
             raise _bad_sample(_error_name(self, "layer"), x, len(self.neurons[0].w)) from None
         return [neuron(x) for neuron in self.neurons]
+
+    def get_config(self) -> dict:
+        n = self.neurons[0]
+        return {"nin": len(n.w), "nout": len(self.neurons), "activation": n.activation}
 
     def __repr__(self) -> str:
         n = self.neurons[0]
@@ -222,6 +229,10 @@ class MLP(Module):
         for layer in rest:
             out = layer(out)
         return out[0] if len(out) == 1 else out
+
+    def get_config(self) -> dict:
+        c = self.config
+        return {"nin": c["nin"], "nouts": c["nouts"], "activation": c["activations"]}
 
     def __repr__(self) -> str:
         c = self.config

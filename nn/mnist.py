@@ -10,13 +10,13 @@ import gzip
 import hashlib
 import math
 import os
-import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import write_atomically
 from .checks import check_real, show
 
 __all__ = ["MNIST_FILES", "MNIST_MD5", "MNIST_URL", "download_mnist", "load_mnist"]
@@ -156,8 +156,9 @@ def download_mnist(
     """Fetch the four MNIST gzip files into the folder ``path``; returns that folder.
 
     Files already present (with or without ``.gz``) are skipped. Each download is checked
-    against its published MD5 and written atomically (a temporary file in the same folder,
-    then ``os.replace``), so an interrupted download never leaves a half file behind. Without a
+    against its published MD5 and written atomically (`nn.checkpoint.write_atomically`: a
+    temporary file in the same folder, then a rename), so an interrupted download never leaves a
+    half file behind. Without a
     network, the RuntimeError names the URL and the folder to place the files in by hand.
 
     >>> data = load_mnist(download_mnist("data/mnist"))  # doctest: +SKIP
@@ -192,12 +193,5 @@ def download_mnist(
                 f"download_mnist: {url} gave a file with MD5 {digest}, expected "
                 f"{MNIST_MD5[name]}; not saved"
             )
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(payload)
-            os.replace(temporary, folder / name)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(folder / name, payload)
     return folder

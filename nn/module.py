@@ -1,4 +1,4 @@
-"""`Module`: the one place where parameters and buffers are discovered, named, saved and loaded.
+"""`Module`: the one place where parameters and buffers are discovered, named and restored.
 
 A module's state is found generically, by walking its attributes in the order they were set: a
 Value attribute, or a Tensor that requires grad, is a parameter; a Tensor with
@@ -10,33 +10,48 @@ its index, so `self.layers[1].neurons[3].w[0]` is `layer1.neuron3.w0`.
 `training` says whether a module is in training mode (layers such as dropout behave differently
 in evaluation); `train()` and `eval()` set it on a module and every submodule.
 
-Checkpoints are JSON (never pickle), written atomically, and loaded all-or-nothing.
+Checkpoint files (format, validation, atomic writing, `load_model`) live in `nn.checkpoint`;
+`save` and `load` here are their entry points.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import numbers
 import os
-import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, zero_grad
 
-FORMAT = "backprop-lab checkpoint"
-VERSION = 1
+from .checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    architecture,
+    checkpoint_bytes,
+    checkpoint_content,
+    describe,
+    read_checkpoint,
+    real_array,
+    real_number,
+    register_module,
+    write_atomically,
+)
+
+__all__ = ["Module"]
 
 
 class Module:
     """Base class of everything with parameters: neurons, layers, networks, your own models."""
 
     training: bool = True  # a class default: subclasses need not call Module.__init__
+    _path: str = ""  # this module's dotted path, set by label_parameters
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == __name__.split(".")[0]:
+            register_module(cls)  # this library's own classes can be rebuilt by load_model
 
     # ------------------------------------------------------------------ discovery
     def named_children(self) -> Iterator[tuple[str, Module | Value | Tensor]]:
@@ -90,7 +105,9 @@ class Module:
     def named_buffers(self) -> list[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs, in the same order as parameters: every Tensor attribute
         with `requires_grad=False` (running statistics and other saved, untrained state)."""
-        return [(name, b) for name, b in self._named_state() if _is_buffer(b)]
+        return [
+            (name, b) for name, b in self._named_state() if isinstance(b, Tensor) and _is_buffer(b)
+        ]
 
     def buffers(self) -> list[Tensor]:
         """Every buffer, in the order of `named_buffers()`."""
@@ -111,9 +128,9 @@ class Module:
         return self.train(False)
 
     def zero_grad(self) -> None:
-        """Reset every parameter's gradient (call before each backward pass)."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+        """Reset every parameter's gradient before each backward pass: a Value's to 0.0, a
+        Tensor's to None (`autograd.zero_grad`, the rule the optimizers follow too)."""
+        zero_grad(self.parameters())
 
     def label_parameters(self, prefix: str = "") -> None:
         """Give every parameter its dotted name as `label`, and every module its path, so graphs
@@ -125,6 +142,18 @@ class Module:
         for name, p in self._named_state():
             p.label = _join(prefix, name)
 
+    # ------------------------------------------------------------------ architecture
+    def get_config(self) -> dict | None:
+        """The JSON-ready constructor arguments that rebuild this module's architecture (not its
+        weights), or None where unknown (a class of your own, unless it defines this; its
+        submodules' architectures are then recorded instead). Checkpoints record it."""
+        return None
+
+    @classmethod
+    def from_config(cls, config: dict) -> Module:
+        """A new module of the architecture `get_config()` describes (random weights)."""
+        return cls(**config)
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, float | list]:
         """Parameter and buffer values by name (parameters first, each in discovery order):
@@ -135,89 +164,124 @@ class Module:
     def load_state_dict(self, state: dict) -> None:
         """Set every parameter and buffer from `state`, validating everything first.
 
-        All-or-nothing: the names must match exactly and every value must be a finite number
-        (or an array of the parameter's shape); on the first mismatch a ValueError names it and
-        the model is left unchanged.
+        All-or-nothing: the names must match exactly and every value must be a finite real
+        number (or an array of them of the parameter's shape; booleans and strings are not
+        numbers); otherwise a CheckpointError (a ValueError) names the entry and the model is
+        left unchanged.
         """
+        for p, value in self._staged(state):
+            p.data = value
+
+    def _staged(
+        self, state: Any, layout: dict | None = None, buffer_names: set | None = None
+    ) -> list[tuple[Value | Tensor, Any]]:
+        """Every new value, validated against its parameter or buffer, before any is set."""
         if not isinstance(state, dict):
-            raise ValueError(f"load_state_dict: expected a dict, got {type(state).__name__}")
-        params = self.named_parameters() + self.named_buffers()
-        expected = [name for name, _ in params]
+            raise CheckpointError(f"expected a dict, got {type(state).__name__}")
+        named = self.named_parameters() + self.named_buffers()
+        expected = [name for name, _ in named]
         missing = [n for n in expected if n not in state]
         unexpected = [n for n in state if n not in set(expected)]
         if missing or unexpected:
-            raise ValueError(
-                f"load_state_dict: parameter names do not match ({len(expected)} expected, "
-                f"{len(state)} given): missing {missing[:5]}, unexpected {unexpected[:5]}"
+            raise CheckpointError(
+                f"parameter names do not match ({len(expected)} expected, {len(state)} given): "
+                f"missing {missing[:5]}, unexpected {unexpected[:5]}"
             )
-        staged = [(p, _import(name, p, state[name])) for name, p in params]
-        for p, value in staged:
-            p.data = value
+        staged = []
+        for name, p in named:
+            scalar = isinstance(p, Value)
+            dtype, shape = (np.dtype(np.float64), ()) if scalar else (p.data.dtype, p.data.shape)
+            if layout is not None and layout[name] != (dtype, shape):
+                saved_dtype, saved_shape = layout[name]
+                raise CheckpointError(
+                    f"is {saved_dtype} of shape {saved_shape} in the file, the model's is "
+                    f"{dtype} of shape {shape}",
+                    field=name,
+                )
+            if buffer_names is not None and (name in buffer_names) != _is_buffer(p):
+                saved, ours = (
+                    ("buffer", "parameter") if name in buffer_names else ("parameter", "buffer")
+                )
+                raise CheckpointError(
+                    f"is a {saved} in the file, a {ours} of the model", field=name
+                )
+            value = state[name]
+            staged.append(
+                (p, real_number(value, name) if scalar else real_array(value, shape, dtype, name))
+            )
+        return staged
 
     # ------------------------------------------------------------------ files
-    def save(self, path: str | os.PathLike, *, optimizer=None, extra: dict | None = None) -> Path:
+    def save(
+        self, path: str | os.PathLike, *, optimizer: Any = None, extra: dict | None = None
+    ) -> Path:
         """Write a checkpoint atomically: a crash mid-save leaves any previous file intact.
 
-        JSON by default; a path ending in `.npz` stores the parameters as numpy arrays (compact
-        for tensor models) with the rest as JSON text inside, readable without pickle. The
-        optimizer's state (momentum buffers, Adam moments, step count) goes in too when given,
-        so training resumes exactly.
+        JSON by default; a path ending in `.npz` stores the parameters and buffers as numpy
+        arrays (compact for tensor models) with the rest as JSON text inside, readable without
+        pickle. The file records the architecture, each entry's dtype and shape, and (given an
+        optimizer) its state (momentum buffers, Adam moments, step count), so training resumes
+        exactly. See `nn.checkpoint` for the format.
         """
         path = Path(path)
-        checkpoint = {
-            "format": FORMAT,
-            "version": VERSION,
-            "model": type(self).__name__,
-            "parameters": {name: _export(p) for name, p in self.named_parameters()},
-        }
-        if self.named_buffers():
-            checkpoint["buffers"] = {name: _export(b) for name, b in self.named_buffers()}
-        if optimizer is not None:
-            checkpoint["optimizer"] = optimizer.state_dict()
-        if extra is not None:
-            checkpoint["extra"] = extra
-        state = {**checkpoint["parameters"], **checkpoint.get("buffers", {})}
-        bad = [n for n, v in state.items() if not _all_finite(v)]
-        if bad:
-            raise ValueError(f"save: parameters are not finite, e.g. {bad[:3]}")
-        if path.suffix == ".npz":
-            return _write_atomically(path, _npz_bytes(checkpoint, self))
-        return _write_atomically(path, json.dumps(checkpoint, allow_nan=False, indent=1))
+        content, arrays = checkpoint_content(self, optimizer, extra)
+        return write_atomically(path, checkpoint_bytes(content, arrays, npz=path.suffix == ".npz"))
 
-    def load(self, path: str | os.PathLike, *, optimizer=None) -> dict:
+    def load(self, path: str | os.PathLike | Checkpoint, *, optimizer: Any = None) -> dict:
         """Load a checkpoint written by `save` into this model (and optimizer), all-or-nothing.
 
-        The file is read and every part validated before anything changes; a corrupted,
-        truncated or mismatched checkpoint raises ValueError and leaves model and optimizer as
-        they were. Returns the checkpoint's `extra` dict (empty if none).
+        The whole file is read and validated, and checked against this model's architecture,
+        names, dtypes and shapes (and against the optimizer) before anything changes: any bad
+        file raises CheckpointError (a ValueError naming the file and the field) and leaves
+        model and optimizer exactly as they were. Returns the checkpoint's `extra` dict (empty
+        if none).
         """
-        path = Path(path)
-        checkpoint = _read_npz(path) if path.suffix == ".npz" else _read_json(path)
-        if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-            raise ValueError(f"load: {path} is not a backprop-lab checkpoint")
-        if checkpoint.get("version") != VERSION:
-            raise ValueError(
-                f"load: {path} has version {checkpoint.get('version')!r}, "
-                f"this library reads version {VERSION}"
+        checkpoint = path if isinstance(path, Checkpoint) else read_checkpoint(path)
+        try:
+            if optimizer is not None and checkpoint.optimizer is None:
+                raise CheckpointError(
+                    "is missing: the file has no optimizer state", field="optimizer"
+                )
+            self._check_architecture(checkpoint)
+            v2 = checkpoint.version >= 2
+            staged = self._staged(
+                {**checkpoint.parameters, **checkpoint.buffers},
+                layout=checkpoint.layout,
+                buffer_names=set(checkpoint.buffers) if v2 else None,
             )
-        if checkpoint.get("model") != type(self).__name__:
-            raise ValueError(
-                f"load: {path} holds a {checkpoint.get('model')!r}, not a {type(self).__name__!r}"
-            )
-        parameters = checkpoint.get("parameters")
-        if isinstance(parameters, dict) and isinstance(checkpoint.get("buffers", {}), dict):
-            parameters = {**parameters, **checkpoint.get("buffers", {})}
-        if optimizer is not None and "optimizer" not in checkpoint:
-            raise ValueError(f"load: {path} has no optimizer state")
-        before = self.state_dict()
-        self.load_state_dict(parameters)  # validates first, changes nothing on error
+        except CheckpointError as exc:
+            raise exc.in_file(checkpoint.path) from None
+        before = [(p, p.data) for p, _ in staged]
         if optimizer is not None:
+            optimizer_before = dict(vars(optimizer))  # load_state_dict replaces, never mutates
             try:
-                optimizer.load_state_dict(checkpoint["optimizer"])
-            except ValueError:
-                self.load_state_dict(before)
-                raise
-        return checkpoint.get("extra", {})
+                optimizer.load_state_dict(checkpoint.optimizer)  # all-or-nothing itself
+            except CheckpointError as exc:
+                raise exc.in_file(checkpoint.path, "optimizer") from None
+        try:
+            for p, value in staged:
+                p.data = value
+        except BaseException:  # an interrupt midway: put everything back
+            for p, value in before:
+                p.data = value
+            if optimizer is not None:
+                vars(optimizer).update(optimizer_before)
+            raise
+        return dict(checkpoint.extra)
+
+    def _check_architecture(self, checkpoint: Checkpoint) -> None:
+        ours = type(self).__name__
+        if checkpoint.model != ours:
+            raise CheckpointError(f"holds a {checkpoint.model!r}, not a {ours!r}", field="model")
+        if checkpoint.version < 2:  # version 1 files record no architecture
+            return
+        mine = architecture(self)
+        if checkpoint.architecture != mine:
+            raise CheckpointError(
+                f"differs: the file holds {describe(checkpoint.architecture)}, the model is "
+                f"{describe(mine)}",
+                field="architecture",
+            )
 
 
 # ---------------------------------------------------------------------- helpers
@@ -247,98 +311,3 @@ def _elements(stem: str, items) -> Iterator[tuple[str, Module | Value]]:
 
 def _export(p):
     return p.data if isinstance(p, Value) else p.data.tolist()
-
-
-def _all_finite(value) -> bool:
-    return bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
-
-
-def _import(name: str, p, value):
-    """Validate one saved value against its parameter and convert it; raise naming the problem."""
-    if isinstance(p, Value):
-        if getattr(value, "shape", None) == ():  # a 0-d array from an .npz checkpoint
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(
-                f"load_state_dict: {name} must be a number, got {type(value).__name__}"
-            )
-        if not math.isfinite(value):
-            raise ValueError(f"load_state_dict: {name} is not finite ({value!r})")
-        return float(value)
-    try:
-        array = np.asarray(value, dtype=p.data.dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"load_state_dict: {name} is not an array of numbers") from None
-    if array.shape != p.data.shape:
-        raise ValueError(
-            f"load_state_dict: {name} has shape {array.shape}, the model expects {p.data.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"load_state_dict: {name} has non-finite entries")
-    return array
-
-
-def _new_file_mode(path: Path) -> int:
-    """The mode an ordinary new file gets (0666 less the umask), or the existing file's mode."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"load: {path} is not a valid checkpoint (bad JSON: {exc})") from None
-
-
-def _npz_bytes(checkpoint: dict, model: Module) -> bytes:
-    """Parameters as arrays `param/<name>`, buffers as `buffer/<name>`, everything else as JSON
-    text in `checkpoint`."""
-    meta = {key: value for key, value in checkpoint.items() if key not in ("parameters", "buffers")}
-    arrays = {f"param/{name}": np.asarray(p.data) for name, p in model.named_parameters()}
-    arrays.update({f"buffer/{name}": np.asarray(b.data) for name, b in model.named_buffers()})
-    buffer = io.BytesIO()
-    np.savez(buffer, checkpoint=np.array(json.dumps(meta, allow_nan=False)), **arrays)
-    return buffer.getvalue()
-
-
-def _read_npz(path: Path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            checkpoint = json.loads(str(archive["checkpoint"]))
-            checkpoint["parameters"] = {
-                name[len("param/") :]: archive[name]
-                for name in archive.files
-                if name.startswith("param/")
-            }
-            buffers = {
-                name[len("buffer/") :]: archive[name]
-                for name in archive.files
-                if name.startswith("buffer/")
-            }
-            if buffers:
-                checkpoint["buffers"] = buffers
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise ValueError(f"load: {path} is not a valid .npz checkpoint ({exc})") from None
-    return checkpoint
-
-
-def _write_atomically(path: Path, content: str | bytes) -> Path:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`
-    (a rename within one file system is atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, _new_file_mode(path))  # mkstemp's files are private (0600); be ordinary
-        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

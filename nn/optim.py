@@ -9,7 +9,7 @@ A parameter is anything with `.data` and `.grad`: a scalar `Value` (floats) or a
 PyTorch). Updates are plain arithmetic, so one rule serves floats and arrays alike. The formulas
 are PyTorch's exactly, so results match `torch.optim` to rounding.
 
->>> from autograd import Value
+>>> from autograd import Value, zero_grad
 >>> w = Value(2.0)
 >>> opt = SGD([w], lr=0.1)
 >>> (w * w).backward()          # d(w^2)/dw = 4
@@ -21,16 +21,21 @@ from __future__ import annotations
 
 import abc
 import math
-import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, zero_grad
+
+from .checkpoint import CheckpointError, check_keys, count, is_real, real_array
+from .checks import show
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 _COUNTERS = frozenset({"step"})  # per-parameter state that is an int, not shaped like the parameter
+
+Fail = Callable[[str, str], Exception]  # (argument, problem) -> the error to raise
 
 
 class Optimizer(abc.ABC):
@@ -42,6 +47,8 @@ class Optimizer(abc.ABC):
 
     hyperparameter_names: tuple[str, ...] = ("lr",)
     buffer_names: tuple[str, ...] = ()
+    lr: float
+    non_negative_buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable, **hyperparameters):
         name = type(self).__name__
@@ -57,19 +64,18 @@ class Optimizer(abc.ABC):
             if id(p) in seen:
                 raise ValueError(f"{name}: parameter {i} appears more than once in the list")
             seen.add(id(p))
-        lr = hyperparameters.get("lr")
-        if not (_is_real(lr) and lr > 0.0):
-            raise ValueError(f"{name}: lr must be a number > 0, got {lr!r}")
-        for key, value in self._checked(hyperparameters, name).items():
+
+        def fail(argument: str, problem: str) -> Exception:
+            return ValueError(f"{name}: {argument} {problem}")
+
+        for key, value in self._checked(hyperparameters, fail).items():
             setattr(self, key, value)
         self.state: list[dict] = [{} for _ in self.params]
 
-    def _checked(self, hp: dict, where: str) -> dict:
-        """The hyper-parameters, validated and normalised; ValueError naming the first bad one."""
-        lr = hp["lr"]
-        if not (_is_real(lr) and math.isfinite(lr) and lr >= 0.0):
-            raise ValueError(f"{where}: lr must be a finite number >= 0, got {lr!r}")
-        return {"lr": float(lr)}
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        """The hyper-parameters, validated and normalised, the same in the constructor and in
+        `load_state_dict`; `fail(name, problem)` makes the error for the first bad one."""
+        return {"lr": _number(hp["lr"], "lr", fail, positive=True)}
 
     @abc.abstractmethod
     def _update(self, state: dict, x, g):
@@ -79,12 +85,14 @@ class Optimizer(abc.ABC):
         optimizer below defines it)."""
 
     def zero_grad(self) -> None:
-        """Reset every gradient before the next backward pass: 0.0 for scalars, None for arrays."""
-        for p in self.params:
-            p.grad = None if isinstance(p.grad, np.ndarray) else 0.0
+        """Reset every gradient before the next backward pass, by the parameter's type (as
+        `Module.zero_grad`): 0.0 for a Value, None for a Tensor, which `step` then skips
+        (no weight decay, no momentum) until a backward pass gives it a gradient."""
+        zero_grad(self.params)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient by the optimizer's rule."""
+        """Update every parameter that has a gradient by the optimizer's rule; a parameter
+        whose grad is None got no gradient and is left alone, state and all (as in PyTorch)."""
         for p, state in zip(self.params, self.state):
             g = p.grad
             if g is None:
@@ -92,6 +100,8 @@ class Optimizer(abc.ABC):
             if isinstance(g, Value):  # a gradient from backward(create_graph=True)
                 g = g.data
             if isinstance(p.data, np.ndarray):
+                if np.shape(g) != p.data.shape:  # e.g. a scalar 0.0: the same for every entry
+                    g = np.broadcast_to(np.asarray(g, p.data.dtype), p.data.shape)
                 p.data -= self._update(state, p.data, g)  # in place: no new array per step
             else:
                 p.data = float(p.data - self._update(state, float(p.data), float(g)))
@@ -106,22 +116,34 @@ class Optimizer(abc.ABC):
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what `state_dict()` saved. All or nothing: everything is checked first, and on
-        any mismatch a ValueError names it and the optimizer is left unchanged."""
+        """Restore what `state_dict()` saved. All or nothing: everything is checked first (the
+        hyper-parameters as the constructor checks them; every buffer finite, of its parameter's
+        shape, an Adam second moment >= 0), and on any mismatch a CheckpointError (a
+        ValueError) names the field and the optimizer is left unchanged."""
         name = type(self).__name__
         where = f"{name}.load_state_dict"
-        _check_dict(state, "the state", ("optimizer", "hyperparameters", "state"), where)
+
+        def fail(argument: str, problem: str) -> Exception:
+            return CheckpointError(problem, field=f"hyperparameters.{argument}", where=where)
+
+        check_keys(state, "the state", ("optimizer", "hyperparameters", "state"), where=where)
         if state["optimizer"] != name:
-            raise ValueError(f"{where}: the state is for {state['optimizer']!r}, not {name!r}")
-        _check_dict(state["hyperparameters"], "hyperparameters", self.hyperparameter_names, where)
-        hyper = self._checked(state["hyperparameters"], where)
+            raise CheckpointError(
+                f"is for {show(state['optimizer'])}, not {name!r}", field="the state", where=where
+            )
+        names = self.hyperparameter_names
+        check_keys(state["hyperparameters"], "hyperparameters", names, where=where)
+        hyper = self._checked(state["hyperparameters"], fail)
         saved = state["state"]
         if not isinstance(saved, list):
-            raise ValueError(f"{where}: 'state' must be a list, got {type(saved).__name__}")
+            raise CheckpointError(
+                f"must be a list, got {type(saved).__name__}", field="state", where=where
+            )
         if len(saved) != len(self.params):
-            raise ValueError(
-                f"{where}: the state has {len(saved)} parameters, this optimizer has "
-                f"{len(self.params)}"
+            raise CheckpointError(
+                f"has {len(saved)} parameters, this optimizer has {len(self.params)}",
+                field="state",
+                where=where,
             )
         buffers = [self._loaded(i, s, where) for i, s in enumerate(saved)]
         for key, value in hyper.items():
@@ -130,29 +152,29 @@ class Optimizer(abc.ABC):
 
     def _loaded(self, i: int, saved, where: str) -> dict:
         """One parameter's saved state, checked against the parameter and converted back."""
-        if not isinstance(saved, dict):
-            raise ValueError(
-                f"{where}: the state of parameter {i} must be a dict, got {type(saved).__name__}"
-            )
-        if saved:
-            _check_dict(saved, f"the state of parameter {i}", self.buffer_names, where)
+        field = f"state.{i}"
+        check_keys(saved, field, (), self.buffer_names, where=where)
+        if saved and set(saved) != set(self.buffer_names):
+            missing = [k for k in self.buffer_names if k not in saved]
+            raise CheckpointError(f"is missing {missing[0]!r}", field=field, where=where)
         data = self.params[i].data
-        out = {}
+        if isinstance(data, np.ndarray):
+            dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+            shape = data.shape
+        else:
+            dtype, shape = np.dtype(np.float64), ()
+        out: dict[str, Any] = {}
         for key, value in saved.items():
-            label = f"{key!r} of parameter {i}"
+            label = f"{field}.{key}"
             if key in _COUNTERS:
-                if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-                    raise ValueError(f"{where}: {label} must be an int >= 1, got {value!r}")
-                out[key] = value
-            elif isinstance(data, np.ndarray):
-                out[key] = _array_like(value, data, label, where)
-            elif _is_real(value):
-                out[key] = float(value)
-            else:
-                raise ValueError(
-                    f"{where}: {label} must be a number (the parameter is a scalar), "
-                    f"got {type(value).__name__}"
+                out[key] = count(value, label, minimum=1, where=where)
+                continue
+            array = real_array(value, shape, dtype, label, where=where)
+            if key in self.non_negative_buffers and np.any(array < 0):
+                raise CheckpointError(
+                    "must be >= 0 (a running average of squares)", field=label, where=where
                 )
+            out[key] = array if isinstance(data, np.ndarray) else float(array)
         return out
 
     def __repr__(self) -> str:
@@ -170,6 +192,9 @@ class SGD(Optimizer):
 
     hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
     buffer_names = ("momentum_buffer",)
+    momentum: float
+    nesterov: bool
+    weight_decay: float
 
     def __init__(
         self,
@@ -183,14 +208,16 @@ class SGD(Optimizer):
             params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
         )
 
-    def _checked(self, hp: dict, where: str) -> dict:
-        out = super()._checked(hp, where)
-        out["momentum"] = _non_negative(hp["momentum"], "momentum", where)
-        out["weight_decay"] = _non_negative(hp["weight_decay"], "weight_decay", where)
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        out = super()._checked(hp, fail)
+        out["momentum"] = _number(hp["momentum"], "momentum", fail)
+        out["weight_decay"] = _number(hp["weight_decay"], "weight_decay", fail)
         if not isinstance(hp["nesterov"], bool):
-            raise ValueError(f"{where}: nesterov must be True or False, got {hp['nesterov']!r}")
+            raise fail("nesterov", f"must be True or False, got {show(hp['nesterov'])}")
         if hp["nesterov"] and out["momentum"] == 0.0:
-            raise ValueError(f"{where}: nesterov=True requires momentum > 0")
+            raise fail(
+                "nesterov", "must be False without momentum (nesterov=True needs momentum > 0)"
+            )
         out["nesterov"] = hp["nesterov"]
         return out
 
@@ -216,6 +243,10 @@ class Adam(Optimizer):
 
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     buffer_names = ("step", "exp_avg", "exp_avg_sq")
+    non_negative_buffers = ("exp_avg_sq",)
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
 
     def __init__(
         self,
@@ -227,18 +258,23 @@ class Adam(Optimizer):
     ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _checked(self, hp: dict, where: str) -> dict:
-        out = super()._checked(hp, where)
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        out = super()._checked(hp, fail)
         betas = hp["betas"]
         if not (
             isinstance(betas, (tuple, list))
             and len(betas) == 2
-            and all(_is_real(b) and 0.0 <= b < 1.0 for b in betas)
+            and all(is_real(b) and 0.0 <= b < 1.0 for b in betas)
         ):
-            raise ValueError(f"{where}: betas must be two numbers in [0, 1), got {betas!r}")
+            shown_betas = (
+                f"({', '.join(map(show, betas))})"
+                if isinstance(betas, (tuple, list))
+                else show(betas)
+            )
+            raise fail("betas", f"must be two numbers in [0, 1), got {shown_betas}")
         out["betas"] = (float(betas[0]), float(betas[1]))
-        out["eps"] = _non_negative(hp["eps"], "eps", where)
-        out["weight_decay"] = _non_negative(hp["weight_decay"], "weight_decay", where)
+        out["eps"] = _number(hp["eps"], "eps", fail)
+        out["weight_decay"] = _number(hp["weight_decay"], "weight_decay", fail)
         return out
 
     def _update(self, state: dict, x, g):
@@ -262,14 +298,17 @@ def _copy(x):
     return x.copy() if isinstance(x, np.ndarray) else x
 
 
-def _is_real(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-def _non_negative(x, name: str, where: str) -> float:
-    if not (_is_real(x) and math.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r}")
-    return float(x)
+def _number(x, name: str, fail: Fail, *, positive: bool = False) -> float:
+    """`x` as a finite float >= 0 (> 0 when `positive`); huge ints (10**400) are refused, not
+    overflowed."""
+    bound = "> 0" if positive else ">= 0"
+    try:
+        number = float(x) if is_real(x) else math.nan
+    except OverflowError:
+        number = math.inf
+    if not (math.isfinite(number) and (number > 0.0 if positive else number >= 0.0)):
+        raise fail(name, f"must be a finite number {bound}, got {show(x)}")
+    return number
 
 
 def _sqrt(x):
@@ -285,27 +324,3 @@ def _plain(x):
     if isinstance(x, (bool, int)):
         return x
     return float(x)
-
-
-def _check_dict(d, what: str, names: tuple[str, ...], where: str) -> None:
-    """`d` must be a dict with exactly the keys `names`."""
-    if not isinstance(d, dict):
-        raise ValueError(f"{where}: {what} must be a dict, got {type(d).__name__}")
-    missing = [k for k in names if k not in d]
-    if missing:
-        raise ValueError(f"{where}: {what} is missing {missing[0]!r} (expected keys {list(names)})")
-    extra = [k for k in d if k not in names]
-    if extra:
-        raise ValueError(f"{where}: {what} has an unexpected key {extra[0]!r}")
-
-
-def _array_like(value, data: np.ndarray, label: str, where: str) -> np.ndarray:
-    """A saved buffer (nested lists) back as an array of the parameter's shape and dtype."""
-    dtype = data.dtype if np.issubdtype(data.dtype, np.floating) else np.float64
-    try:
-        array = np.array(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {label} is not a rectangular array of numbers") from None
-    if array.shape != data.shape:
-        raise ValueError(f"{where}: {label} has shape {array.shape}, the parameter {data.shape}")
-    return array

@@ -3,7 +3,8 @@
 Needs matplotlib (`pip install backprop-lab[plot]`), imported only when a plot is made. Figures are
 built with `matplotlib.figure.Figure` on the Agg canvas, never through pyplot: no window opens, no
 global figure list grows, and the caller's backend (a notebook's inline one) is left alone. Each
-function returns the Figure and, given `path`, saves it (format from the extension).
+function returns the Figure and, given `path`, saves it (format from the extension); in Jupyter
+the returned Figure displays inline as the last line of a cell, without `%matplotlib inline`.
 
 >>> history = {"epoch": [1, 2, 3], "loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.6, 0.45]}
 >>> fig = plot_history(history)                     # doctest: +SKIP
@@ -12,13 +13,15 @@ function returns the Figure and, given `path`, saves it (format from the extensi
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_regression"]
+__all__ = ["plain_log_labels", "plot_decision_boundary", "plot_history", "plot_regression"]
 
 SAVE_FORMATS = (".png", ".svg", ".pdf")
 NOT_METRICS = frozenset({"epoch", "step", "seconds", "time", "lr"})  # bookkeeping, not panels
@@ -80,6 +83,7 @@ def plot_history(
         _mark_best(ax, name, epochs, columns[partner], "validation" * (partner != name))
         if _use_log(name, columns, log_scale):
             ax.set_yscale("log")
+            plain_log_labels(ax)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(name.replace("_", " "))
@@ -169,8 +173,17 @@ def plot_decision_boundary(
     figure, ax, own = _axes(ax, (5.6, 4.8))
     shown = np.union1d(classes, predicted)
     colors = [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(len(shown))]
-    region = np.searchsorted(shown, predicted).reshape(gx.shape)
-    ax.contourf(gx, gy, region, levels=np.arange(len(shown) + 1) - 0.5, colors=colors, alpha=0.22)
+    if level is not None and scores.min() < level < scores.max():
+        # Fill by the continuous scores, split at the threshold: contourf interpolates between
+        # grid points, so the boundary is a smooth curve rather than the grid's stair steps.
+        field = scores.reshape(gx.shape)
+        sides = [colors[np.searchsorted(shown, c)] for c in (classes[0], classes[-1])]
+        span = max(abs(scores.max()), abs(scores.min()), 1.0)
+        ax.contourf(gx, gy, field, levels=[-2 * span, level, 2 * span], colors=sides, alpha=0.22)
+    else:
+        region = np.searchsorted(shown, predicted).reshape(gx.shape)
+        levels = np.arange(len(shown) + 1) - 0.5
+        ax.contourf(gx, gy, region, levels=levels, colors=colors, alpha=0.22)
     if level is not None and scores.min() < level < scores.max():
         ax.contour(
             gx, gy, scores.reshape(gx.shape), levels=[level], colors="#343a40", linewidths=1.2
@@ -265,21 +278,59 @@ def plot_regression(X, y, predictions, *, path=None, ax=None, title: str = "regr
     return figure
 
 
+def plain_log_labels(ax, axis: str = "y") -> None:
+    """Label a log axis with plain numbers (0.2, 0.5, 2, 5) rather than matplotlib's `2×10⁰`.
+
+    Major and minor ticks alike; a number too small or large for plain digits keeps its
+    exponent (`1e-05`).
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    which.set_major_formatter(plain)
+    which.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    which.set_minor_formatter(plain)
+
+
 # ------------------------------------------------------------------------------ helpers
 
 
 def _figure(figsize: tuple[float, float]):
-    """A new Figure on the Agg canvas (raster and vector output, no display needed)."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(
-            "nn.plot needs matplotlib, which is not installed: pip install backprop-lab[plot]"
-        ) from exc
-    figure = Figure(figsize=figsize)
+    """A new Figure on the Agg canvas (raster and vector output, no display needed) that Jupyter
+    shows inline as the last line of a cell, whatever the backend (see `_inline_figure`)."""
+    figure = _inline_figure()(figsize=figsize)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     return figure
+
+
+def _inline_figure():
+    """matplotlib's Figure with `_repr_png_` (matplotlib is optional: imported on first use).
+
+    A Figure built without pyplot displays in IPython only as `<Figure size ...>` unless
+    `%matplotlib inline` registered a formatter; `_repr_png_` is what IPython asks every object
+    for, so the plot shows in a fresh kernel, and a script still never opens a window.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "nn.plot needs matplotlib, which is not installed: pip install backprop-lab[plot]"
+        ) from None
+    return _inline_subclass(Figure)
+
+
+@functools.cache
+def _inline_subclass(figure_class: type) -> type:
+    class InlineFigure(figure_class):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return InlineFigure
 
 
 def _axes(ax, figsize):
@@ -336,6 +387,8 @@ def _mark_best(ax, name: str, epochs, values, which: str) -> None:
         return
     higher = any(word in name for word in HIGHER_IS_BETTER)
     best = int(np.nanargmax(values) if higher else np.nanargmin(values))
-    label = " ".join(filter(None, ("best", which, f"{values[best]:.4g}")))
+    value = values[best]
+    shown = f"{100 * value:.4g}%" if higher and 0.0 <= value <= 1.0 else f"{value:.4g}"
+    label = " ".join(filter(None, ("best", which, shown)))
     label += f" (epoch {epochs[best]:g})"
     ax.plot(epochs[best], values[best], "*", ms=11, color="#e03131", label=label, zorder=5)

@@ -21,10 +21,10 @@ True
 from __future__ import annotations
 
 import abc
-import math
-import numbers
 
-from .optim import _check_dict, _is_real
+from .checkpoint import CheckpointError, check_keys, count
+from .checks import show
+from .optim import Fail, _number
 
 __all__ = ["LinearDecay", "Schedule", "StepDecay"]
 
@@ -43,14 +43,20 @@ class Schedule(abc.ABC):
             raise TypeError(
                 f"{name}: expected an optimizer with an lr, got {type(optimizer).__name__}"
             )
-        for key, value in self._checked(hyperparameters, name).items():
+
+        def fail(argument: str, problem: str) -> Exception:
+            return ValueError(f"{name}: {argument} {problem}")
+
+        for key, value in self._checked(hyperparameters, fail).items():
             setattr(self, key, value)
         self.optimizer = optimizer
         self.base_lr = float(optimizer.lr)
         self.steps = 0
         optimizer.lr = self.lr_at(0)
 
-    def _checked(self, hp: dict, where: str) -> dict:
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        """The hyper-parameters, validated the same in the constructor and `load_state_dict`.
+        Every schedule keeps the rate > 0, the rule the optimizers apply to `lr`."""
         return {}
 
     @abc.abstractmethod
@@ -81,19 +87,28 @@ class Schedule(abc.ABC):
         on any mismatch a ValueError names it and nothing changes."""
         name = type(self).__name__
         where = f"{name}.load_state_dict"
-        _check_dict(state, "the state", ("schedule", "base_lr", "steps", "hyperparameters"), where)
+
+        def fail(argument: str, problem: str) -> Exception:
+            return CheckpointError(problem, field=f"hyperparameters.{argument}", where=where)
+
+        keys = ("schedule", "base_lr", "steps", "hyperparameters")
+        check_keys(state, "the state", keys, where=where)
         if state["schedule"] != name:
-            raise ValueError(f"{where}: the state is for {state['schedule']!r}, not {name!r}")
-        base_lr, steps = state["base_lr"], state["steps"]
-        if not (_is_real(base_lr) and math.isfinite(base_lr) and base_lr >= 0.0):
-            raise ValueError(f"{where}: base_lr must be a finite number >= 0, got {base_lr!r}")
-        if not (_is_int(steps) and steps >= 0):
-            raise ValueError(f"{where}: steps must be an int >= 0, got {steps!r}")
-        _check_dict(state["hyperparameters"], "hyperparameters", self.hyperparameter_names, where)
-        hyper = self._checked(state["hyperparameters"], where)
+            raise CheckpointError(
+                f"is for {show(state['schedule'])}, not {name!r}", field="the state", where=where
+            )
+
+        def fail_top(argument: str, problem: str) -> Exception:
+            return CheckpointError(problem, field=argument, where=where)
+
+        base_lr = _number(state["base_lr"], "base_lr", fail_top, positive=True)
+        steps = count(state["steps"], "steps", where=where)
+        names = self.hyperparameter_names
+        check_keys(state["hyperparameters"], "hyperparameters", names, where=where)
+        hyper = self._checked(state["hyperparameters"], fail)
         for key, value in hyper.items():
             setattr(self, key, value)
-        self.base_lr, self.steps = float(base_lr), steps
+        self.base_lr, self.steps = base_lr, steps
         self.optimizer.lr = self.lr_at(steps)
 
     def __repr__(self) -> str:
@@ -108,17 +123,17 @@ class StepDecay(Schedule):
     """
 
     hyperparameter_names = ("step_size", "gamma")
+    step_size: int
+    gamma: float
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer, step_size=step_size, gamma=gamma)
 
-    def _checked(self, hp: dict, where: str) -> dict:
-        if not (_is_int(hp["step_size"]) and hp["step_size"] >= 1):
-            raise ValueError(f"{where}: step_size must be an int >= 1, got {hp['step_size']!r}")
-        gamma = hp["gamma"]
-        if not (_is_real(gamma) and math.isfinite(gamma) and gamma > 0.0):
-            raise ValueError(f"{where}: gamma must be a finite number > 0, got {gamma!r}")
-        return {"step_size": int(hp["step_size"]), "gamma": float(gamma)}
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        return {
+            "step_size": _count(hp["step_size"], "step_size", fail),
+            "gamma": _number(hp["gamma"], "gamma", fail, positive=True),
+        }
 
     def lr_at(self, k: int) -> float:
         return self.base_lr * self.gamma ** (k // self.step_size)
@@ -133,12 +148,15 @@ class LinearDecay(Schedule):
     """
 
     hyperparameter_names = ("start_factor", "end_factor", "total_steps")
+    start_factor: float
+    end_factor: float
+    total_steps: int
 
     def __init__(
         self,
         optimizer,
         start_factor: float = 1.0,
-        end_factor: float = 0.0,
+        end_factor: float = 0.1,
         *,
         total_steps: int,
     ):
@@ -146,22 +164,21 @@ class LinearDecay(Schedule):
             optimizer, start_factor=start_factor, end_factor=end_factor, total_steps=total_steps
         )
 
-    def _checked(self, hp: dict, where: str) -> dict:
-        out = {}
-        for key in ("start_factor", "end_factor"):
-            x = hp[key]
-            if not (_is_real(x) and math.isfinite(x) and x >= 0.0):
-                raise ValueError(f"{where}: {key} must be a finite number >= 0, got {x!r}")
-            out[key] = float(x)
-        if not (_is_int(hp["total_steps"]) and hp["total_steps"] >= 1):
-            raise ValueError(f"{where}: total_steps must be an int >= 1, got {hp['total_steps']!r}")
-        out["total_steps"] = int(hp["total_steps"])
-        return out
+    def _checked(self, hp: dict, fail: Fail) -> dict:
+        return {
+            "start_factor": _number(hp["start_factor"], "start_factor", fail, positive=True),
+            "end_factor": _number(hp["end_factor"], "end_factor", fail, positive=True),
+            "total_steps": _count(hp["total_steps"], "total_steps", fail),
+        }
 
     def lr_at(self, k: int) -> float:
         s, e, total = self.start_factor, self.end_factor, self.total_steps
         return self.base_lr * (s + (e - s) * min(k, total) / total)
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+def _count(x, name: str, fail: Fail) -> int:
+    """An int in [1, 2**53]."""
+    try:
+        return count(x, name, minimum=1)
+    except CheckpointError as exc:
+        raise fail(name, exc.problem) from None

@@ -28,6 +28,7 @@ from autograd.conv import (
 )
 
 from .activations import activate, check_activation, torch_layer
+from .checkpoint import architecture, build
 from .checks import check_count, make_rng, show
 from .layers import _error_name, init_bound
 from .module import Module
@@ -91,6 +92,10 @@ class Linear(Module):
         bias = None if self.b is None else self.b.data
         return _linear(torch, self.W.data.T, bias, dtype)
 
+    def get_config(self) -> dict:
+        nin, nout = self.W.shape
+        return {"nin": nin, "nout": nout, "bias": self.b is not None, "dtype": str(self.W.dtype)}
+
     def __repr__(self) -> str:
         return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, dtype={self.W.dtype})"
 
@@ -106,6 +111,9 @@ class Activation(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch_layer(torch, self.name)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -130,6 +138,16 @@ class Sequential(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def get_config(self) -> dict:
+        return {"layers": [architecture(m) for m in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise ValueError(f"Sequential: layers must be a list, got {type(layers).__name__}")
+        return cls(*[build(s, f"architecture.config.layers.{i}") for i, s in enumerate(layers)])
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"
@@ -178,10 +196,6 @@ def _channels(layer: str, **sizes) -> None:
 def _labelled(out: Tensor, module: Module) -> Tensor:
     out.label = getattr(module, "_path", "")  # marks the module boundary for graph clusters
     return out
-
-
-def _is_training(module: Module) -> bool:
-    return getattr(module, "training", True)
 
 
 class Conv2d(Module):
@@ -391,7 +405,7 @@ class Dropout(Module):
         self.label_parameters("dropout")
 
     def __call__(self, x: Tensor) -> Tensor:
-        out = dropout(x, self.p, _is_training(self), self._rng)
+        out = dropout(x, self.p, self.training, self._rng)
         return x if out is x else _labelled(out, self)
 
     def to_torch_layer(self, torch, dtype=None):
@@ -440,7 +454,7 @@ class _BatchNorm(Module):
             self.running_var,
             self.W,
             self.b,
-            _is_training(self),
+            self.training,
             self.momentum,
             self.eps,
         )

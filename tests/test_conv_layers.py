@@ -160,8 +160,7 @@ def test_to_torch_maps_every_layer_with_equal_outputs(torch, training):
     for _ in range(2):  # train-mode passes move the running statistics away from 0 and 1
         model(Tensor(x * 3 + 1, requires_grad=False))
     exported = to_torch(model)
-    for m in [m for _, m in model.named_modules()]:
-        m.training = training
+    model.train(training)
     exported.train(training)
     ours = model(Tensor(x, requires_grad=False)).data
     theirs = exported(torch.tensor(x)).detach().numpy()

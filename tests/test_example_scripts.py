@@ -18,13 +18,36 @@ def load(name: str):
     return module
 
 
-def test_compiled_training_follows_the_interpreted_losses(capsys):
-    history = load("compiled_training").main(5)
+def test_compiled_training_follows_the_interpreted_losses(capsys, tmp_path):
+    history = load("compiled_training").main(["--quick", "--out", str(tmp_path)])
     assert len(history["compiled"]) == len(history["interpreted"]) == 5
+    assert history["written"] == [tmp_path / "loss.png"]
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
     for compiled, interpreted in zip(history["compiled"], history["interpreted"]):
         assert compiled == pytest.approx(interpreted, abs=1e-12)
     assert history["compiled"][-1] < history["compiled"][0]
     assert "ms per step" in capsys.readouterr().out
+
+
+def test_compiled_training_trains_the_demos_recipe_to_the_demos_loss(capsys, tmp_path):
+    history = load("compiled_training").main(["--compare", "2", "--out", str(tmp_path)])
+    lr = history["lr"]
+    assert len(lr) == 100 and lr[0] == 1.0 and lr[-1] == pytest.approx(1.0 - 0.9 * 99 / 100)
+    assert history["compiled"][0] > 0.9
+    assert history["compiled"][-1] < 0.02  # the demo ends at 0.013; a fixed lr 0.05 gave 0.23
+    assert history["interpreted"] == pytest.approx(history["compiled"][:2], abs=1e-12)
+
+
+def test_newton_accepts_out_and_draws_its_path(capsys, tmp_path):
+    results = load("newton").main(["--quick", "--out", str(tmp_path)])
+    (result,) = results.values()
+    assert result["point"] == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert (tmp_path / "path.png").read_bytes()[:4] == b"\x89PNG"
+    lines = capsys.readouterr().out.splitlines()
+    title = next(i for i, line in enumerate(lines) if line.startswith("Newton from"))
+    assert lines[title] == "Newton from (-1.2, 1.0):"
+    assert lines[title + 1].split() == ["k", "x", "y", "f(x,", "y)", "|grad", "f|"]
+    assert lines[title + 2].split()[0] == "0"
 
 
 def test_graph_gallery_writes_its_four_pictures(tmp_path, dot):

@@ -249,3 +249,34 @@ def test_three_by_three_training_lowers_the_test_loss(ran):
     test = history["test_loss"]
     assert len(history["loss"]) == 60
     assert test[-1] < 0.1 * test[0], (test[0], test[-1])
+
+
+def test_worked_network_picture_fits_a_slide_and_shows_parameters_as_parameters(worked, dot):
+    from matplotlib.image import imread
+
+    from autograd.graph import KIND_FILL
+
+    image = imread(worked["out"] / "graph.png")[..., :3]
+    height, width = image.shape[:2]
+    assert width <= 2400 and 1.0 <= width / height <= 2.0, (width, height)
+    scale = min(1920 / width, 1080 / height)
+    assert scale >= 0.7, f"shrunk to {scale:.2f} on a 1920 x 1080 slide: text unreadable"
+
+    def share(colour: str) -> float:
+        rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        return float((np.abs(image - rgb).max(axis=-1) < 0.02).mean())
+
+    # 16 weights and biases in parameter orange, only x0 and x1 in input blue
+    assert share(KIND_FILL["parameter"]) > 4 * share(KIND_FILL["input"]) > 0
+
+
+def test_three_by_three_prints_a_balanced_formula(ran):
+    out = ran("three_by_three")["stdout"]
+    (line,) = [line for line in out.splitlines() if line.startswith("Part 1:")]
+    formula = line.split("loss = ", 1)[1]
+    assert formula == "sum(((sigmoid(x A) + x B) C)^2)"
+    depth = 0
+    for char in formula:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        assert depth >= 0, formula
+    assert depth == 0, formula

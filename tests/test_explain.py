@@ -39,6 +39,7 @@ def test_two_path_derivation_reads_like_the_hand_derivation():
         "        = -2",
         "",
         "Check: the backward pass gives dc/da = -2 ✓",
+        "Check: finite differences give dc/da = -2 ✓",
     ]
 
 
@@ -73,7 +74,11 @@ def test_markdown_wraps_the_maths_for_rendering():
     assert markdown.splitlines()[0] == r"**$\frac{d c}{d a}$ at $a = 2$, $b = -3$**"
     assert r"- $\frac{\partial c}{\partial n_{1}} = 1$" in markdown
     assert "$$\n\\begin{aligned}" in markdown
-    assert markdown.splitlines()[-1] == r"Check: the backward pass gives $\frac{d c}{d a} = -2$ ✓"
+    assert markdown.splitlines()[-3:] == [
+        r"Check: the backward pass gives $\frac{d c}{d a} = -2$ ✓",
+        "",
+        r"Check: finite differences give $\frac{d c}{d a} = -2$ ✓",
+    ]
 
 
 def test_adjoint_method_accumulates_node_by_node_to_the_same_number():
@@ -204,3 +209,34 @@ def test_explain_max_nodes_must_be_a_positive_int(bad):
     a, _, c = two_paths()
     with pytest.raises(ValueError, match="max_nodes must be a positive int"):
         explain(c, a, max_nodes=bad)
+
+
+def test_a_wrong_custom_derivative_fails_the_finite_difference_check_and_says_so():
+    wrong_cube = define_op("wrong_cube", lambda x: x**3, lambda out, x: 2 * x * x)  # not 3x^2
+    x = Value(2.0, "x")
+    y = wrong_cube(x) + x
+    y.label = "y"
+    derivation = explain(y, x)
+    assert derivation.value == derivation.expected == 2 * 4.0 + 1  # backprop uses the same rule
+    assert derivation.backward_agrees is True
+    assert derivation.numeric == pytest.approx(3 * 4.0 + 1, rel=1e-6)
+    assert derivation.numeric_agrees is False and derivation.verified is False
+    lines = str(derivation).splitlines()
+    assert lines[-2] == "Check: the backward pass gives dy/dx = 9 ✓"
+    assert lines[-1].startswith("Check: finite differences give dy/dx = 13, but this derivation")
+    assert "✗ MISMATCH: a local derivative is wrong" in lines[-1]
+
+
+def test_a_right_custom_derivative_passes_both_checks():
+    cube = define_op("cube_ok", lambda x: x**3, lambda out, x: 3 * x * x)
+    x = Value(2.0, "x")
+    derivation = explain(cube(x), x)
+    assert derivation.numeric == pytest.approx(12.0, rel=1e-6)
+    assert derivation.backward_agrees and derivation.numeric_agrees and derivation.verified
+
+
+def test_relu_at_its_kink_is_accepted_by_the_one_sided_slopes():
+    x = Value(0.0, "x")
+    derivation = explain(x.relu(), x)
+    assert derivation.verified and derivation.numeric_agrees
+    assert "kink here, slopes 0 (left), 1 (right)" in derivation.text

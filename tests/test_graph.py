@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -433,3 +434,164 @@ def test_a_render_that_takes_too_long_is_stopped(dot, tmp_path):
 def test_draw_graph_rejects_a_root_that_is_not_a_node_naming_it(bad):
     with pytest.raises(TypeError, match="draw_graph: root must be a Value or a Tensor"):
         draw_graph(bad)
+
+
+def test_inline_display_without_dot_shows_the_message_and_the_source(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    e, _ = expression()
+    graph = draw_graph(e)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    bundle = graph._repr_mimebundle_()  # what Jupyter calls: no graphviz traceback
+    assert "image/svg+xml" not in bundle
+    assert "`dot` program was not found" in bundle["text/plain"]
+    assert "apt-get install graphviz" in bundle["text/plain"]
+    assert graph.source in bundle["text/plain"]
+    assert "`dot` program was not found" in bundle["text/html"]
+    assert "digraph computation_graph" in bundle["text/html"]
+
+
+def test_inline_display_with_dot_is_the_svg(dot):
+    e, _ = expression()
+    bundle = draw_graph(e)._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+# ------------------------------------------------------------------------------ layout
+
+
+def layout(graph) -> dict:
+    """dot's layout of a graph as JSON: node positions, cluster label boxes, edge splines."""
+    done = subprocess.run(
+        ["dot", "-Tjson"], input=graph.source, capture_output=True, text=True, check=True
+    )
+    import json
+
+    return json.loads(done.stdout)
+
+
+def demo_like_loss(widths=(16, 16)):
+    """The demo's picture: one sample's hinge loss through MLP(2, [16, 16, 1]), folded."""
+    from nn import MLP, losses
+
+    model = MLP(2, [*widths, 1], seed=0)
+    x = [Value(1.112, "x0"), Value(0.2859, "x1")]
+    loss = losses.hinge(model(x), -1.0)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("collapse", [True, "neuron"])
+def test_neurons_are_drawn_in_index_order(dot, collapse):
+    graph = draw_graph(demo_like_loss(), collapse=collapse)
+    names = {}
+    for obj in layout(graph)["objects"]:
+        match = re.match(r"(layer\d)\.neuron(\d+): \d+ nodes", obj.get("label", ""))
+        if match:
+            _, y = map(float, obj["pos"].split(","))
+            names.setdefault(match[1], []).append((-y, int(match[2])))
+    assert set(names) == {"layer0", "layer1", "layer2"}
+    for layer, found in names.items():
+        top_to_bottom = [index for _, index in sorted(found)]
+        assert top_to_bottom == sorted(top_to_bottom), f"{layer}: {top_to_bottom}"
+
+
+def _bezier_points(pos: str, steps: int = 12) -> list[tuple[float, float]]:
+    points = [
+        tuple(map(float, p.split(","))) for p in pos.split() if not p.startswith(("e,", "s,"))
+    ]
+    sampled = []
+    for i in range(0, len(points) - 3, 3):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points[i : i + 4]
+        for k in range(steps + 1):
+            t = k / steps
+            a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
+            sampled.append((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3))
+    return sampled
+
+
+def test_edges_do_not_cross_the_cluster_labels(dot):
+    data = layout(draw_graph(demo_like_loss(), collapse=True))
+    labels = []
+    for obj in data["objects"]:
+        if obj.get("name", "").startswith("cluster_") and "lp" in obj:
+            x, y = map(float, obj["lp"].split(","))
+            half_width = 0.35 * float(obj.get("fontsize", 10)) * len(obj["label"])
+            labels.append((obj["label"], x - half_width, y - 6, x + half_width, y + 6))
+    assert {name for name, *_ in labels} == {"layer0", "layer1", "layer2"}
+    for edge in data["edges"]:
+        for px, py in _bezier_points(edge["pos"]):
+            for name, left, bottom, right, top in labels:
+                assert not (left <= px <= right and bottom <= py <= top), (
+                    f"an edge crosses the label {name!r} at ({px:.0f}, {py:.0f})"
+                )
+
+
+# ------------------------------------------------------------------------------ what boxes say
+
+
+def test_a_users_unlabelled_value_is_not_coloured_as_an_engine_constant(dot, tmp_path):
+    x = Value(1.0)  # micrograd's trace_graph example: x = Value(1.0); (x * 2 + 1).relu()
+    y = (x * 2 + 1).relu()
+    y.backward()
+    picture = render(y, tmp_path)
+    kinds = {}
+    for node in picture.of_class("value").values():
+        (kind,) = node.classes & {"leaf", "constant", "intermediate", "output"}
+        kinds.setdefault(kind, []).append((node.texts, node.fill))
+    assert [texts for texts, _ in kinds["leaf"]] == [["data 1", "grad 2"]]
+    assert sorted(texts[0] for texts, _ in kinds["constant"]) == ["data 1", "data 2"]
+    assert kinds["leaf"][0][1] != kinds["constant"][0][1], "told apart by colour"
+    (legend,) = picture.of_class("legend").values()
+    assert "leaf (no label)" in legend.texts and "constant" in legend.texts
+
+
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [
+        (math.tanh(-6.0), "-0.99999"),  # not "-1" next to grad 2.458e-05
+        (1.00001, "1.00001"),
+        (1.0000001, "≈1"),  # off in the 7th digit: marked, not 8 digits
+        (0.1 + 0.2, "0.3"),  # float rounding only: as exact as floats get
+        (-1.4999999999999996, "-1.5"),
+        (1.0 / 3.0, "0.3333"),  # rounded, and it shows: four digits
+        (2.0, "2"),
+        (0.5, "0.5"),
+        (2.458e-05, "2.458e-05"),
+    ],
+)
+def test_a_rounded_number_never_looks_exact(x, shown):
+    v = Value(x, "v")
+    assert f"data {shown} " in draw_graph(v).source.replace("|", " ").replace("}", " ")
+
+
+def test_tanh_of_minus_six_is_not_drawn_as_minus_one():
+    y = Value(-6.0, "x").tanh()
+    y.label = "y"
+    y.backward()
+    source = draw_graph(y).source
+    assert "{y | data -0.99999 | grad 1}" in source
+    assert "data -1 " not in source and "data -1}" not in source
+
+
+def test_svg_names_a_font_fallback_list(dot, tmp_path):
+    e, _ = expression()
+    text = save_graph(e, tmp_path / "e.svg").read_text()
+    families = set(re.findall(r'font-family="([^"]*)"', text))
+    assert families, "text carries a font family"
+    for family in families:
+        names = [name.strip() for name in family.split(",")]
+        assert names[0] == "DejaVu Sans" and names[-1] == "sans-serif" and len(names) >= 3
+
+
+def test_parameters_option_draws_any_leaves_as_parameters():
+    w, x = Value(0.5, "W00"), Value(2.0, "x0")
+    y = w * x
+    assert 'class="value input"' in draw_graph(y).source.split("W00")[1].split("\n")[0]
+    source = draw_graph(y, parameters=[w]).source
+    (line,) = [line for line in source.splitlines() if "{W00 |" in line]
+    assert 'class="value parameter"' in line
+    (line,) = [line for line in source.splitlines() if "{x0 |" in line]
+    assert 'class="value input"' in line

@@ -51,3 +51,10 @@ def test_it_writes_its_plots(results):
     for name in ("curves_relu.png", "curves_sigmoid.png", "learning_rates.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+
+
+def test_learning_rate_axis_reads_in_plain_numbers(results):
+    labels = results[0]["learning_rates"]["y_labels"]
+    assert labels, "the log axis has labels"
+    assert not [label for label in labels if "10^" in label or "×" in label or "$" in label]
+    assert all(float(label) > 0 for label in labels)

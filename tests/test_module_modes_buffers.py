@@ -178,6 +178,7 @@ def test_a_json_checkpoint_lists_buffers_apart_from_parameters(tmp_path):
 def test_a_checkpoint_with_a_non_finite_buffer_is_not_loaded(tmp_path):
     path = Net().save(tmp_path / "net.json")
     saved = json.loads(path.read_text())
+    del saved["checksum"]
     saved["buffers"]["norm.running_mean"] = [1.0, "NaN", 3.0]
     path.write_text(json.dumps(saved))
     net = Net()

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Tensor, Value
 from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import LinearDecay, Schedule, StepDecay
 
@@ -256,7 +256,11 @@ LOAD_ERRORS = [
         lambda: corrupt(_set(["hyperparameters", "momentum"], 0.9)),
         "hyperparameters has an unexpected key 'momentum'",
     ),
-    ("bad lr", lambda: corrupt(_set(["hyperparameters", "lr"], -1.0)), "lr must be a finite"),
+    (
+        "bad lr",
+        lambda: corrupt(_set(["hyperparameters", "lr"], -1.0)),
+        r"hyperparameters\.lr must be a finite number > 0, got -1\.0",
+    ),
     (
         "bad betas",
         lambda: corrupt(_set(["hyperparameters", "betas"], [0.9])),
@@ -265,28 +269,28 @@ LOAD_ERRORS = [
     (
         "too few parameters",
         lambda: corrupt(lambda s: s["state"].pop()),
-        "the state has 1 parameters, this optimizer has 2",
+        "state has 1 parameters, this optimizer has 2",
     ),
-    ("state not a list", lambda: corrupt(_set(["state"], {})), "'state' must be a list, got dict"),
+    ("state not a list", lambda: corrupt(_set(["state"], {})), "state must be a list, got dict"),
     (
         "parameter state not a dict",
         lambda: corrupt(_set(["state", 1], [])),
-        "the state of parameter 1 must be a dict, got list",
+        r"state\.1 must be a dict, got list",
     ),
     (
         "missing buffer",
         lambda: corrupt(lambda s: s["state"][1].pop("exp_avg_sq")),
-        "the state of parameter 1 is missing 'exp_avg_sq'",
+        r"state\.1 is missing 'exp_avg_sq'",
     ),
     (
         "buffer of the wrong shape",
         lambda: corrupt(_set(["state", 0, "exp_avg"], [0.1, 0.2])),
-        "'exp_avg' of parameter 0 must be a number \\(the parameter is a scalar\\), got list",
+        r"state\.0\.exp_avg has shape \(2,\), the model expects \(\)",
     ),
     (
         "bad step count",
         lambda: corrupt(_set(["state", 1, "step"], 0)),
-        "'step' of parameter 1 must be an int >= 1, got 0",
+        r"state\.1\.step must be an int in \[1, 2\*\*53\], got 0",
     ),
 ]
 
@@ -310,10 +314,12 @@ def test_load_state_dict_checks_array_buffer_shapes():
     state = opt.state_dict()
     before = copy.deepcopy(state)
     state["state"][0]["momentum_buffer"] = [1.0, 2.0, 3.0, 4.0]
-    with pytest.raises(ValueError, match=r"'momentum_buffer' of parameter 0 has shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"state\.0\.momentum_buffer has shape \(4,\)"):
         opt.load_state_dict(state)
     state["state"][0]["momentum_buffer"] = [[1.0, 2.0], [3.0]]
-    with pytest.raises(ValueError, match="not a rectangular array of numbers"):
+    with pytest.raises(
+        ValueError, match=r"momentum_buffer is not a rectangular array of shape \(2, 2\)"
+    ):
         opt.load_state_dict(state)
     assert opt.state_dict() == before
 
@@ -325,7 +331,7 @@ def test_a_failed_load_keeps_the_earlier_valid_parts_out():
     state["hyperparameters"]["lr"] = 0.5
     state["state"][0]["exp_avg"] = 123.0
     state["state"][1]["exp_avg_sq"] = "x"
-    with pytest.raises(ValueError, match="'exp_avg_sq' of parameter 1 must be a number"):
+    with pytest.raises(ValueError, match=r"state\.1\.exp_avg_sq must be a number, got str"):
         opt.load_state_dict(state)
     assert opt.lr == 0.1 and opt.state[0]["exp_avg"] != 123.0
 
@@ -342,13 +348,13 @@ W = Value(0.0)
 CONSTRUCTION_ERRORS = [
     (lambda: SGD([], lr=0.1), ValueError, "SGD: the parameter list is empty"),
     (lambda: Adam(iter([])), ValueError, "Adam: the parameter list is empty"),
-    (lambda: SGD([W], lr=0.0), ValueError, "SGD: lr must be a number > 0, got 0.0"),
-    (lambda: Adam([W], lr=-1e-3), ValueError, "Adam: lr must be a number > 0, got -0.001"),
-    (lambda: SGD([W], lr="0.1"), ValueError, "SGD: lr must be a number > 0, got '0.1'"),
+    (lambda: SGD([W], lr=0.0), ValueError, "SGD: lr must be a finite number > 0, got 0.0"),
+    (lambda: Adam([W], lr=-1e-3), ValueError, "Adam: lr must be a finite number > 0, got -0.001"),
+    (lambda: SGD([W], lr="0.1"), ValueError, "SGD: lr must be a finite number > 0, got '0.1'"),
     (
         lambda: SGD([W], lr=0.1, nesterov=True),
         ValueError,
-        "SGD: nesterov=True requires momentum > 0",
+        r"SGD: nesterov must be False without momentum \(nesterov=True needs momentum > 0\)",
     ),
     (lambda: SGD([W], lr=0.1, momentum=-0.5), ValueError, "SGD: momentum must be a finite"),
     (lambda: SGD([W], lr=0.1, weight_decay=-1), ValueError, "SGD: weight_decay must be"),
@@ -389,13 +395,14 @@ def test_linear_decay_reproduces_micrograds_schedule_exactly():
 
 def test_linear_decay_holds_its_end_value_after_total_steps():
     opt = SGD([Value(0.0)], lr=0.2)
-    schedule = LinearDecay(opt, start_factor=0.5, end_factor=0.0, total_steps=4)
+    schedule = LinearDecay(opt, start_factor=0.5, end_factor=0.25, total_steps=4)
     rates = [opt.lr]
     for _ in range(6):
         schedule.step()
         rates.append(opt.lr)
-    assert rates == pytest.approx([0.1, 0.075, 0.05, 0.025, 0.0, 0.0, 0.0], rel=1e-15, abs=0)
-    assert schedule.lr == opt.lr == 0.0
+    expected = [0.1, 0.0875, 0.075, 0.0625, 0.05, 0.05, 0.05]
+    assert rates == pytest.approx(expected, rel=1e-15, abs=0)
+    assert schedule.lr == opt.lr == 0.2 * 0.25
 
 
 @pytest.mark.parametrize("step_size, gamma", [(1, 0.5), (3, 0.1), (2, 0.9)])
@@ -437,7 +444,11 @@ def test_schedule_state_dict_round_trip_through_json():
 SCHEDULE_LOAD_ERRORS = [
     ("not a dict", lambda s: "x", "the state must be a dict, got str"),
     ("wrong schedule", lambda s: {**s, "schedule": "LinearDecay"}, "is for 'LinearDecay'"),
-    ("negative steps", lambda s: {**s, "steps": -1}, "steps must be an int >= 0, got -1"),
+    (
+        "negative steps",
+        lambda s: {**s, "steps": -1},
+        r"steps must be an int in \[0, 2\*\*53\], got -1",
+    ),
     ("bad base_lr", lambda s: {**s, "base_lr": "1"}, "base_lr must be a finite number"),
     (
         "missing hyper-parameter",
@@ -447,7 +458,7 @@ SCHEDULE_LOAD_ERRORS = [
     (
         "bad step_size",
         lambda s: {**s, "hyperparameters": {"step_size": 0, "gamma": 0.1}},
-        "step_size must be an int >= 1, got 0",
+        r"hyperparameters\.step_size must be an int in \[1, 2\*\*53\], got 0",
     ),
 ]
 
@@ -473,7 +484,7 @@ SCHEDULE_ERRORS = [
     (
         lambda opt: LinearDecay(opt, -1.0, total_steps=5),
         ValueError,
-        "LinearDecay: start_factor must be a finite number >= 0, got -1.0",
+        "LinearDecay: start_factor must be a finite number > 0, got -1.0",
     ),
     (lambda opt: StepDecay(object(), 1), TypeError, "StepDecay: expected an optimizer with an lr"),
 ]
@@ -494,3 +505,117 @@ def test_linear_decay_needs_total_steps_by_name():
 
 def test_schedules_share_the_base():
     assert issubclass(StepDecay, Schedule) and issubclass(LinearDecay, Schedule)
+
+
+# ------------------------------------------------------------------ issue 11 section 5
+
+
+def test_zero_grad_decides_by_the_parameter_so_a_tensor_without_grad_keeps_none():
+    # Issue 11: a Tensor whose grad was None got 0.0, and weight decay then moved it.
+    used, unused = Tensor([1.0, 2.0]), Tensor([5.0])
+    opt = SGD([used, unused], lr=0.1, momentum=0.9, weight_decay=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        (used * used).sum().backward()
+        opt.step()
+    assert unused.grad is None
+    assert unused.data.tolist() == [5.0] and opt.state[1] == {}
+    assert used.data.tolist() != [1.0, 2.0]
+
+
+def test_module_and_optimizer_zero_grad_are_one_rule():
+    from nn import Module
+
+    class Mixed(Module):
+        def __init__(self):
+            self.v, self.t, self.unused = Value(1.0), Tensor([1.0, 2.0]), Tensor([3.0])
+
+    by_module, by_optimizer = Mixed(), Mixed()
+    for m in (by_module, by_optimizer):
+        m.v.grad, m.t.grad = 3.0, np.ones(2)  # m.unused.grad stays None
+    by_module.zero_grad()
+    SGD(by_optimizer.parameters(), lr=0.1).zero_grad()
+    for m in (by_module, by_optimizer):
+        assert m.v.grad == 0.0 and m.t.grad is None and m.unused.grad is None
+
+
+@pytest.mark.parametrize(
+    "lr",
+    [0, 0.0, -1.0, float("nan"), float("inf"), 10**400, True],
+    ids=["0", "0.0", "-1", "nan", "inf", "10**400", "True"],
+)
+def test_lr_is_checked_the_same_in_the_constructor_and_in_load_state_dict(lr):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number > 0"):
+        SGD([Value(0.0)], lr=lr)
+    opt = SGD([Value(0.0)], lr=0.1)
+    state = opt.state_dict()
+    state["hyperparameters"]["lr"] = lr
+    with pytest.raises(
+        ValueError, match=r"SGD\.load_state_dict: hyperparameters\.lr must be a finite number > 0"
+    ):
+        opt.load_state_dict(state)
+    assert opt.lr == 0.1
+
+
+HUGE = 10**400
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda p: SGD(p, lr=HUGE), "lr"),
+        (lambda p: SGD(p, lr=0.1, momentum=HUGE), "momentum"),
+        (lambda p: SGD(p, lr=0.1, weight_decay=HUGE), "weight_decay"),
+        (lambda p: Adam(p, lr=HUGE), "lr"),
+        (lambda p: Adam(p, betas=(HUGE, 0.9)), "betas"),
+        (lambda p: Adam(p, betas=(0.9, -HUGE)), "betas"),
+        (lambda p: Adam(p, eps=HUGE), "eps"),
+        (lambda p: Adam(p, weight_decay=HUGE), "weight_decay"),
+    ],
+    ids=["sgd lr", "momentum", "sgd weight_decay", "adam lr", "beta1", "beta2", "eps", "adam wd"],
+)
+def test_huge_hyperparameters_name_the_argument_instead_of_overflowing(call, argument):
+    with pytest.raises(ValueError) as info:
+        call([Value(0.0)])
+    assert not isinstance(info.value, OverflowError)
+    message = str(info.value)
+    assert f": {argument} must be" in message and "an integer of about 401 digits" in message
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("base_lr", HUGE, "base_lr must be a finite number > 0, got an integer of about 401"),
+        ("base_lr", 0.0, "base_lr must be a finite number > 0, got 0.0"),
+        ("steps", HUGE, r"steps must be an int in \[0, 2\*\*53\]"),
+    ],
+    ids=["huge base_lr", "zero base_lr", "huge steps"],
+)
+def test_schedule_state_with_huge_or_zero_numbers_is_refused(key, value, message):
+    opt = SGD([Value(0.0)], lr=0.5)
+    schedule = StepDecay(opt, step_size=2)
+    state = {**schedule.state_dict(), key: value}
+    with pytest.raises(ValueError, match=message):
+        schedule.load_state_dict(state)
+    assert opt.lr == 0.5 and schedule.steps == 0
+
+
+def test_a_schedule_never_sets_a_rate_the_optimizer_would_refuse():
+    with pytest.raises(ValueError, match="LinearDecay: end_factor must be a finite number > 0"):
+        LinearDecay(SGD([Value(0.0)], lr=0.5), end_factor=0.0, total_steps=3)
+    opt = SGD([Value(0.0)], lr=0.5)
+    schedule = LinearDecay(opt, total_steps=3)
+    for _ in range(5):
+        schedule.step()
+    fresh = SGD([Value(0.0)], lr=0.5)
+    fresh.load_state_dict(opt.state_dict())  # the end-of-training state loads again
+    assert fresh.lr == opt.lr == pytest.approx(0.05)
+
+
+def test_autograd_zero_grad_follows_the_same_rule():
+    from autograd import zero_grad
+
+    v, t = Value(1.0), Tensor([1.0])
+    v.grad, t.grad = 2.0, np.ones(1)
+    zero_grad([v, t])
+    assert v.grad == 0.0 and t.grad is None

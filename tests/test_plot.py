@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -216,3 +217,80 @@ def test_missing_matplotlib_says_how_to_install_it(plot, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(ImportError, match=r"pip install backprop-lab\[plot\]"):
         plot.plot_history(history())
+
+
+# ------------------------------------------------------------------------------ in Jupyter
+
+
+def every_plot(plot):
+    X, y = moons_like()
+    return {
+        "history": plot.plot_history(history()),
+        "decision boundary": plot.plot_decision_boundary(lambda g: g[:, 0], X, y),
+        "regression": plot.plot_regression(X[:, 0], y, {"fit": X[:, 0]}),
+    }
+
+
+def test_every_plot_displays_inline_in_a_fresh_ipython(plot):
+    """IPython's own formatter, with no `%matplotlib inline`: a PNG, not `<Figure size ...>`."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    for name, figure in every_plot(plot).items():
+        data, _ = formatters.DisplayFormatter().format(figure)
+        assert data.get("image/png", b"")[:8] == PNG_SIGNATURE, name
+        assert len(data["image/png"]) > 5000, f"{name}: a real picture"
+
+
+def test_plotting_as_a_script_opens_no_window_and_needs_no_display(tmp_path):
+    code = (
+        "import os, sys\n"
+        "from nn.plot import plot_history\n"
+        "fig = plot_history({'loss': [1.0, 0.5, 0.25]}, path=sys.argv[1])\n"
+        "fig._repr_png_()\n"
+        "print('matplotlib.pyplot' in sys.modules, fig.canvas.__class__.__name__)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "loss.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "FigureCanvasAgg"]
+    assert (tmp_path / "loss.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_log_axis_labels_are_plain_numbers(plot):
+    figure = plot.plot_history(history())
+    ax = figure.axes[0]
+    assert ax.get_yscale() == "log"
+    figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
+    assert labels and not [label for label in labels if "$" in label or "×" in label], labels
+    assert {"0.1", "1"} <= set(labels)
+
+
+def test_best_accuracy_of_one_reads_as_100_percent(plot):
+    h = history(50)
+    h["val_accuracy"] = [min(1.0, 0.5 + i / 94) for i in range(50)]  # 1.0 first at epoch 48
+    figure = plot.plot_history(h, metrics=["accuracy"])
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert "best validation 100% (epoch 48)" in labels, labels
+    loss_labels = plot.plot_history(h, metrics=["loss"]).axes[0].get_legend_handles_labels()[1]
+    assert any(label.startswith("best validation 0.") for label in loss_labels), loss_labels
+
+
+def test_decision_boundary_is_smooth_not_stair_steps(plot):
+    """A circle at a coarse grid: the filled region's edge follows the level set between grid
+    points (interpolated), so its outline has far more distinct directions than a staircase."""
+    X, y = moons_like()
+    figure = plot.plot_decision_boundary(
+        lambda g: 1.0 - (g**2).sum(axis=1), X, y, resolution=12, threshold=0.0
+    )
+    ax = figure.axes[0]
+    filled = next(c for c in ax.collections if getattr(c, "filled", False))
+    vertices = np.concatenate([p.vertices for p in filled.get_paths()])
+    steps = np.diff(vertices, axis=0)
+    steps = steps[np.linalg.norm(steps, axis=1) > 1e-9]
+    angles = np.unique(np.round(np.degrees(np.arctan2(steps[:, 1], steps[:, 0]))))
+    assert len(angles) > 20, f"only {len(angles)} edge directions: stair steps"

@@ -195,3 +195,16 @@ def test_a_folded_cnn_graph_shows_each_layers_shape_and_optionally_its_parameter
     auxiliary = draw_graph(total, collapse=1, color_by_grad=True, fold_parameters=False).source
     for name in ("layer0.W", "layer0.b", "layer4.W", "layer4.b", "cross_entropy"):
         assert name in auxiliary, name
+
+
+def test_softmax_layer_maps_to_torch_with_its_axis(torch):
+    from nn import Softmax
+
+    model = Sequential(
+        Conv2d(2, 3, 1, seed=0), Softmax(1), Flatten(), Linear(3 * 4 * 4, 2), Softmax(1)
+    )
+    x = images(3, 2, 4)
+    ours = model(Tensor(x, requires_grad=False)).data
+    theirs = to_torch(model)(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    np.testing.assert_allclose(ours.sum(axis=1), 1.0)

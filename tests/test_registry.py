@@ -276,6 +276,18 @@ def test_a_first_order_op_refuses_create_graph_by_name(key):
 
 
 @pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
+def test_a_tensor_only_ops_formula_renders_every_input_in_text_and_latex(key):
+    from autograd.explain import _Latex, _Text
+
+    op = REGISTRY[key]
+    xs = [f"x{i}" for i in range(op.arity or 2)]
+    for style in (_Text(4), _Latex(4)):
+        rendered = op.formula(style, xs, ())
+        assert all(x in rendered for x in xs), (key, rendered)
+    assert op.formula(_Text(4), xs, ()) in (f"{key}({', '.join(xs)})", "x0 · x1"), key
+
+
+@pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
 def test_trace_refuses_a_tensor_only_op_by_name(key):
     with pytest.raises(TypeError, match=f"trace: the op '{key}' has no scalar forward"):
         _rule(REGISTRY[key], 0, 1)

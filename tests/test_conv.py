@@ -406,17 +406,31 @@ def student_conv_backward(x, w, g):
     return dx, dw
 
 
-def test_the_readme_teachers_check_of_a_students_conv_backward(assert_grads_close):
+def test_the_readme_teachers_check_of_a_students_conv_backward(numerical_grad, assert_grads_close):
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 3, 7, 7)))
     w = Tensor(rng.standard_normal((4, 3, 3, 3)))
     g = rng.standard_normal((2, 4, 5, 5))  # an upstream gradient d loss / d output
-    conv2d(x, w).backward(g)
     dx, dw = student_conv_backward(x.data, w.data, g)
+    # the reference: central differences of loss = sum(conv2d(x, w) * g), on Tensors
+    expected = numerical_grad(lambda x, w: (conv2d(x, w) * g).sum(), [x, w])
+    # finite differences carry ~1e-9 of truncation and rounding error: compare with a tolerance
+    assert_grads_close([dx, dw], expected, atol=1e-6, rtol=1e-5, names=["dx", "dw"])
+    # the library's backward gives the same gradients
+    conv2d(x, w).backward(g)
     assert_grads_close([dx, dw], [x.grad, w.grad], names=["dx", "dw"])
     # and a wrong backward (the kernel not flipped back, a classic slip) is caught, by name
     with pytest.raises(AssertionError, match="dx"):
-        assert_grads_close([dx[:, :, ::-1, ::-1], dw], [x.grad, w.grad], names=["dx", "dw"])
+        assert_grads_close([dx[:, :, ::-1, ::-1], dw], expected, atol=1e-6, names=["dx", "dw"])
+
+
+def test_gradcheck_checks_conv2d_on_tensors(gradcheck):
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((1, 2, 5, 5)))
+    w = Tensor(rng.standard_normal((3, 2, 3, 3)))
+    g = rng.standard_normal((1, 3, 2, 2))
+    report = gradcheck(lambda x, w: (conv2d(x, w, stride=2) * g).sum(), [x, w])
+    assert report and len(report.entries) == x.size + w.size
 
 
 def test_check_local_derivatives_checks_ops_that_save_an_intermediate():

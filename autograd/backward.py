@@ -116,6 +116,11 @@ def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
             continue
         parents = node.parents
         if create_graph:
+            if node.op.first_order:
+                raise NotImplementedError(
+                    f"{node.op}: its gradient is a numpy kernel, not differentiable: "
+                    "create_graph=True (second order) does not support this op"
+                )
             terms = node.op.vjp(g, node, parents, node)
         else:
             terms = node.op.vjp(g, node.data, [p.data for p in parents], node)

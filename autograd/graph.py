@@ -95,6 +95,7 @@ def draw_graph(
     legend: bool = True,
     precision: int = 4,
     check: bool = False,
+    fold_parameters: bool = True,
     parameters: Iterable | None = None,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
@@ -116,6 +117,8 @@ def draw_graph(
                      forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
                      is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
+      fold_parameters  False keeps parameters as their own boxes when modules fold (with
+                     color_by_grad: each parameter's gradient norm, the flow into the model).
       parameters     leaves to draw as parameters whatever their labels (`model.parameters()`,
                      or the weights of a hand-written network); by default a leaf is a parameter
                      when its label is a dotted path such as `layer0.neuron3.w0`.
@@ -139,6 +142,7 @@ def draw_graph(
         highlight=highlight,
         precision=precision,
         check=check,
+        fold_parameters=fold_parameters,
         parameters=parameters,
     )
     return _dot(picture, rankdir, legend)

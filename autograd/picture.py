@@ -161,6 +161,7 @@ def plan_graph(
     highlight=None,
     precision: int = 4,
     check: bool = False,
+    fold_parameters: bool = True,
     parameters: Iterable | None = None,
 ) -> Picture:
     """What the picture of `root` (a node or a list of them) shows; the options are
@@ -184,8 +185,10 @@ def plan_graph(
     if highlight is not None and highlight not in ids:
         raise ValueError("draw_graph: highlight must be a node of the graph of root")
 
-    # Which box draws each node: its own, or the summary of the module it is folded into.
-    summary_of = _summary_of(nodes, owner, fold)
+    # Which box draws each node: its own, or the summary of the module it is folded into
+    # (with fold_parameters=False a parameter keeps its own box).
+    foldable = {n: m for n, m in owner.items() if fold_parameters or kinds[n] != "parameter"}
+    summary_of = _summary_of(nodes, foldable, fold)
     members: dict[str, list] = {}
     for node in nodes:
         if node in summary_of:

@@ -14,7 +14,20 @@ from .module import Module
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_decision_boundary, plot_history, plot_regression
 from .schedules import LinearDecay, Schedule, StepDecay
-from .tensor_layers import Activation, Linear, Sequential
+from .tensor_layers import (
+    Activation,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Sequential,
+    Softmax,
+)
 from .train import accuracy, fit, predict, train_step
 
 __all__ = [
@@ -22,15 +35,24 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CheckpointError",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "Flatten",
     "Layer",
     "Linear",
     "LinearDecay",
+    "MaxPool2d",
     "Module",
     "Neuron",
     "Optimizer",
     "Schedule",
     "Sequential",
+    "Softmax",
     "StepDecay",
     "accuracy",
     "batches",

@@ -17,18 +17,28 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor
+from autograd.conv import (
+    avg_pool2d,
+    batch_norm,
+    conv2d,
+    conv_transpose2d,
+    dropout,
+    flatten,
+    max_pool2d,
+)
 
 from .activations import activate, check_activation, torch_layer
 from .checkpoint import architecture, build
 from .checks import check_count, make_rng, show
-from .layers import _check_init, _error_name, init_bound
+from .layers import _error_name, init_bound
 from .module import Module
 
 __all__ = ["Activation", "Linear", "Sequential"]
 
 
 class Linear(Module):
-    """x @ W + b for a batch x of shape (n, nin): W is (nin, nout), initialised by `init`; b = 0."""
+    """x @ W + b for a batch x of shape (n, nin): W is (nin, nout), initialised by `init` (see
+    `init_weight`); b = 0, or PyTorch's default with init="torch"."""
 
     def __init__(
         self,
@@ -41,7 +51,8 @@ class Linear(Module):
         dtype=np.float64,
     ):
         nin, nout = check_count("Linear", "nin", nin), check_count("Linear", "nout", nout)
-        bound = init_bound(_check_init("Linear", init), nin, nout)
+        if not (isinstance(init, str) and init in INITS):
+            raise ValueError(f"Linear: init must be one of {INITS}, got {show(init)}")
         if not isinstance(bias, (bool, np.bool_)):
             raise ValueError(f"Linear: bias must be True or False, got {show(bias)}")
         try:
@@ -50,10 +61,9 @@ class Linear(Module):
             kind = None
         if kind != "f":
             raise ValueError(f"Linear: dtype must be a float dtype (np.float64), got {show(dtype)}")
-        self.W = Tensor(
-            make_rng("Linear", seed).uniform(-bound, bound, size=(nin, nout)), dtype=dtype
-        )
-        self.b = Tensor(np.zeros(nout), dtype=dtype) if bias else None
+        rng = make_rng("Linear", seed)
+        self.W = Tensor(init_weight(init, (nin, nout), nin, nout, rng), dtype=dtype)
+        self.b = Tensor(init_bias(init, nout, nin, rng), dtype=dtype) if bias else None
         self.label_parameters("linear")  # a Sequential holding it renames it "layer0"
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -141,3 +151,353 @@ class Sequential(Module):
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"
+
+
+# ---------------------------------------------------------------------- convolutional layers
+
+INITS = ("torch", "xavier", "glorot", "he", "kaiming", "lecun", "uniform", "zeros")
+
+
+def init_weight(
+    init: str, shape: tuple, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Weights of `shape` drawn by a named initialisation.
+
+    "torch": PyTorch's default for Linear and Conv layers, kaiming_uniform with a = sqrt(5),
+    i.e. U(-b, b) with b = gain sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2)): b = 1 / sqrt(fan_in).
+    "xavier" / "glorot": U(-b, b), b = sqrt(6 / (fan_in + fan_out)). "he" / "kaiming":
+    b = sqrt(6 / fan_in) (kaiming_uniform for relu). "lecun", "uniform": see `init_bound`.
+    "zeros": all zero.
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if init == "zeros":
+        return np.zeros(shape)
+    name = {"torch": "torch", "glorot": "xavier", "kaiming": "he"}.get(init, init)
+    bound = 1.0 / np.sqrt(fan_in) if name == "torch" else init_bound(name, fan_in, fan_out)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def init_bias(init: str, n: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:
+    """PyTorch's default bias, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with init="torch"; zeros
+    with any named initialisation (the usual convention with Xavier and He)."""
+    if init == "torch":
+        bound = 1.0 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, size=n)
+    return np.zeros(n)
+
+
+def _labelled(out: Tensor, module: Module) -> Tensor:
+    out.label = getattr(module, "_path", "")  # marks the module boundary for graph clusters
+    return out
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) batches (torch.nn.Conv2d's arguments and layout): W is
+    (out_channels, in_channels / groups, kh, kw), b is (out_channels,). `init` names the weight
+    initialisation (default PyTorch's; see `init_weight`)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        init: str = "torch",
+        seed: int | np.random.Generator | None = None,
+        dtype=np.float64,
+    ):
+        for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            check_count("Conv2d", name, n)
+        check_count("Conv2d", "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
+                f"divisible by groups={groups}"
+            )
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        rng = make_rng("Conv2d", seed)
+        fan_in = in_channels // groups * kh * kw
+        shape = (out_channels, in_channels // groups, kh, kw)
+        self.W = Tensor(init_weight(init, shape, fan_in, out_channels * kh * kw, rng), dtype=dtype)
+        self.b = Tensor(init_bias(init, out_channels, fan_in, rng), dtype=dtype) if bias else None
+        self.label_parameters("conv")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        out = conv2d(x, self.W, self.b, self.stride, self.padding, self.dilation, self.groups)
+        return _labelled(out, self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        o, c, kh, kw = self.W.shape
+        layer = torch.nn.Conv2d(
+            c * self.groups,
+            o,
+            (kh, kw),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+            bias=self.b is not None,
+            dtype=dtype or getattr(torch, str(self.W.dtype)),
+        )
+        return _copy_into(torch, layer, self.W, self.b)
+
+    def __repr__(self) -> str:
+        o, c, kh, kw = self.W.shape
+        return f"Conv2d({c * self.groups}, {o}, kernel_size=({kh}, {kw}), stride={self.stride})"
+
+
+class ConvTranspose2d(Module):
+    """The transposed convolution (torch.nn.ConvTranspose2d's arguments and layout): W is
+    (in_channels, out_channels / groups, kh, kw); it upsamples by `stride`."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        output_padding: int | tuple[int, int] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int, int] = 1,
+        *,
+        init: str = "torch",
+        seed: int | np.random.Generator | None = None,
+        dtype=np.float64,
+    ):
+        for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            check_count("ConvTranspose2d", name, n)
+        check_count("ConvTranspose2d", "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} "
+                f"must both be divisible by groups={groups}"
+            )
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.groups, self.dilation = groups, dilation
+        rng = make_rng("ConvTranspose2d", seed)
+        fan_in = out_channels // groups * kh * kw  # torch's fan_in of this weight: its axis 1
+        shape = (in_channels, out_channels // groups, kh, kw)
+        self.W = Tensor(init_weight(init, shape, fan_in, in_channels * kh * kw, rng), dtype=dtype)
+        self.b = Tensor(init_bias(init, out_channels, fan_in, rng), dtype=dtype) if bias else None
+        self.label_parameters("deconv")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        out = conv_transpose2d(
+            x,
+            self.W,
+            self.b,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
+        return _labelled(out, self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        c, o, kh, kw = self.W.shape
+        layer = torch.nn.ConvTranspose2d(
+            c,
+            o * self.groups,
+            (kh, kw),
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            bias=self.b is not None,
+            dilation=self.dilation,
+            dtype=dtype or getattr(torch, str(self.W.dtype)),
+        )
+        return _copy_into(torch, layer, self.W, self.b)
+
+    def __repr__(self) -> str:
+        c, o, kh, kw = self.W.shape
+        return f"ConvTranspose2d({c}, {o * self.groups}, kernel_size=({kh}, {kw}))"
+
+
+def _copy_into(torch, layer, W: Tensor, b: Tensor | None):
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(W.data))
+        if b is not None:
+            layer.bias.copy_(torch.as_tensor(b.data))
+    return layer
+
+
+class MaxPool2d(Module):
+    """The maximum of each window (stride defaults to the kernel size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.label_parameters("pool")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return _labelled(max_pool2d(x, self.kernel_size, self.stride, self.padding), self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding)
+
+    def __repr__(self) -> str:
+        return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
+
+
+class AvgPool2d(Module):
+    """The mean of each window (padded zeros count unless count_include_pad=False)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+        self.label_parameters("pool")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        out = avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return _labelled(out, self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.AvgPool2d(
+            self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+        )
+
+    def __repr__(self) -> str:
+        return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
+
+
+class Flatten(Module):
+    """Merge axes start_axis..end_axis (default: all but the batch axis), as torch.nn.Flatten."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1):
+        self.start_axis, self.end_axis = start_axis, end_axis
+        self.label_parameters("flatten")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return _labelled(flatten(x, self.start_axis, self.end_axis), self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.Flatten(self.start_axis, self.end_axis)
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+
+class Dropout(Module):
+    """Inverted dropout in training mode (zero with probability p, scale the rest by 1/(1-p)),
+    the identity in eval mode. `seed` seeds the layer's own generator: a fresh mask each call,
+    the same sequence of masks for the same seed."""
+
+    def __init__(self, p: float = 0.5, *, seed: int | np.random.Generator | None = None):
+        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self._rng = make_rng("Dropout", seed)
+        self.label_parameters("dropout")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        out = dropout(x, self.p, self.training, self._rng)
+        return x if out is x else _labelled(out, self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.Dropout(self.p)
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+class _BatchNorm(Module):
+    """Batch normalisation per channel (axis 1): learnable scale W (ones) and shift b (zeros),
+    running statistics as buffers (Tensors that require no grad, saved with the parameters).
+    Training normalises with the batch's statistics and updates the running ones (momentum 0.1,
+    unbiased variance, as torch); eval normalises with the running ones."""
+
+    dims: tuple[int, ...] = ()
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        *,
+        dtype=np.float64,
+    ):
+        name = type(self).__name__
+        check_count(name, "num_features", num_features)
+        self.eps, self.momentum = eps, momentum
+        self.W = Tensor(np.ones(num_features), dtype=dtype) if affine else None
+        self.b = Tensor(np.zeros(num_features), dtype=dtype) if affine else None
+        self.running_mean = Tensor(np.zeros(num_features), dtype=dtype, requires_grad=False)
+        self.running_var = Tensor(np.ones(num_features), dtype=dtype, requires_grad=False)
+        self.label_parameters("norm")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if x.ndim not in self.dims or x.shape[1] != self.running_mean.shape[0]:
+            raise ValueError(
+                f"{self._path or type(self).__name__}: expected a "
+                f"{' or '.join(map(str, self.dims))}-d input with "
+                f"{self.running_mean.shape[0]} channels, got shape {x.shape}"
+            )
+        out = batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.W,
+            self.b,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
+        return _labelled(out, self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        kind = torch.nn.BatchNorm1d if self.dims == (2, 3) else torch.nn.BatchNorm2d
+        n = self.running_mean.shape[0]
+        dtype = dtype or getattr(torch, str(self.running_mean.dtype))
+        layer = kind(n, self.eps, self.momentum, affine=self.W is not None, dtype=dtype)
+        with torch.no_grad():
+            layer.running_mean.copy_(torch.as_tensor(self.running_mean.data))
+            layer.running_var.copy_(torch.as_tensor(self.running_var.data))
+            if self.W is not None:
+                layer.weight.copy_(torch.as_tensor(self.W.data))
+                layer.bias.copy_(torch.as_tensor(self.b.data))
+        return layer
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.running_mean.shape[0]})"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) inputs over the batch (and length) axes."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) inputs over the batch and spatial axes."""
+
+    dims = (4,)
+
+
+class Softmax(Module):
+    """softmax along `axis` as a layer (axis 1: over the channels of (N, C, ...) feature maps or
+    the features of (N, F) rows), as torch.nn.Softmax(dim=axis)."""
+
+    def __init__(self, axis: int = 1):
+        self.axis = axis
+        self.label_parameters("softmax")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return _labelled(x.softmax(self.axis), self)
+
+    def to_torch_layer(self, torch, dtype=None):
+        return torch.nn.Softmax(dim=self.axis)
+
+    def __repr__(self) -> str:
+        return f"Softmax(axis={self.axis})"

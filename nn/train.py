@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -35,6 +36,8 @@ LOSSES: dict[str, Callable] = {
     "cross_entropy": losses.cross_entropy,
     "hinge": losses.hinge,
 }
+CHUNK = 500  # rows per forward pass in predict and validation
+
 # Where a single output's score separates the classes, for the accuracy metric.
 THRESHOLDS = {"hinge": 0.0, "bce_with_logits": 0.0, "binary_cross_entropy": 0.5}
 METRICS = ("accuracy",)
@@ -48,8 +51,10 @@ def predict(model: Callable, X) -> np.ndarray:
             f"predict: X must be (n, features...), one sample a row, got shape {array.shape}; "
             "for one sample x call model(x), or predict(model, [x])"
         )
-    with no_grad():
-        return _scores(_forward(model, X))
+    with no_grad(), _mode(model, training=False):
+        return np.concatenate(
+            [_scores(_forward(model, array[i : i + CHUNK])) for i in _chunks(array)]
+        )
 
 
 def accuracy(scores, y, threshold: float = 0.0) -> float:
@@ -134,7 +139,7 @@ def fit(
     history: dict[str, list] = {"epoch": [], "loss": []}
     bar = _progress_bar(progress, epochs * n_batches)
     try:
-        with collector_paused():
+        with collector_paused(), _mode(model, training=True):
             for epoch in range(1, epochs + 1):
                 start = time.perf_counter()
                 total, seen, outputs, targets = 0.0, 0, [], []
@@ -219,12 +224,48 @@ def train_step(model, X, y, loss: Callable, optimizer, l2: float = 0.0) -> tuple
 def _evaluate(model, validation, loss_fn, metrics, threshold) -> dict[str, float]:
     X_val, y_val = validation
     X_val, y_val = np.asarray(X_val), np.asarray(y_val)
-    with no_grad():
-        out = _forward(model, X_val)
-        result = {"val_loss": float(loss_fn(out, _targets(out, y_val)).data)}
+    total, scores = 0.0, []
+    with no_grad(), _mode(model, training=False):
+        for i in _chunks(X_val):
+            out = _forward(model, X_val[i : i + CHUNK])
+            y = y_val[i : i + CHUNK]
+            total += float(loss_fn(out, _targets(out, y)).data) * len(y)  # losses are means
+            scores.append(_scores(out))
+    result = {"val_loss": total / len(X_val)}
     if "accuracy" in metrics:
-        result["val_accuracy"] = accuracy(_scores(out), y_val, threshold)
+        result["val_accuracy"] = accuracy(np.concatenate(scores), y_val, threshold)
     return result
+
+
+def _chunks(X) -> range:
+    """Where each evaluation chunk starts: CHUNK rows at a time bound the memory of a forward
+    pass without a graph (a convolution's im2col columns grow with the batch)."""
+    return range(0, max(len(X), 1), CHUNK)
+
+
+def _set_mode(model, training: bool) -> list:
+    """Put every module of `model` in training or eval mode (dropout on or off, batch or running
+    statistics); return what to give `_restore_modes` to undo it."""
+    modules = [m for _, m in model.named_modules()] if hasattr(model, "named_modules") else []
+    before = [(m, getattr(m, "training", True)) for m in modules]
+    for m in modules:
+        m.training = training
+    return before
+
+
+def _restore_modes(before: list) -> None:
+    for m, training in before:
+        m.training = training
+
+
+@contextlib.contextmanager
+def _mode(model, training: bool):
+    """A block run with `model` in training or eval mode, the previous modes restored after."""
+    before = _set_mode(model, training)
+    try:
+        yield
+    finally:
+        _restore_modes(before)
 
 
 def _data(fn: str, x_name: str, X, y_name: str, y) -> tuple[np.ndarray, np.ndarray]:

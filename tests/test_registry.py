@@ -5,6 +5,11 @@ its scalar forward agrees with its array forward; its derivatives match finite d
 orders 1 and 2 (`gradcheck`) on Values and on Tensors, and PyTorch float64 where torch has the
 op (`compare_with_torch`); `trace` replays it. A newly registered op fails here until it is given
 test points below: that is the point.
+
+Where a facet does not apply, the entry says so and the test checks the refusal instead: a
+tensor-only op (`scalar` None: softmax, conv2d, ...) has no scalar forward, no Value checks and no
+replay (`trace` refuses it by name); a `first_order` op (numpy-kernel VJPs: convolution, pooling,
+batch norm) is checked to order 1 and `create_graph` refuses it by name.
 """
 
 from __future__ import annotations
@@ -14,7 +19,22 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, compare_with_torch, explain, gradcheck, trace
+from autograd import (
+    Tensor,
+    Value,
+    avg_pool2d,
+    batch_norm,
+    compare_with_torch,
+    concatenate,
+    conv2d,
+    conv_transpose2d,
+    explain,
+    gradcheck,
+    max_pool2d,
+    pad,
+    trace,
+)
+from autograd.compile import _rule
 from autograd.ops import REGISTRY
 from autograd.ops.core import apply
 
@@ -103,7 +123,55 @@ STRUCTURAL = {
         lambda t, x: t.nn.functional.cross_entropy(x, t.tensor([2, 0])),
         [(2, 3)],
     ),
+    # Convolutional ops (`first_order` ones are checked to order 1: their VJPs are numpy kernels).
+    "conv2d": (
+        lambda x, w, b: (conv2d(x, w, b, stride=2, padding=1, groups=2) ** 2).sum(),
+        lambda t, x, w, b: (t.nn.functional.conv2d(x, w, b, 2, 1, 1, 2) ** 2).sum(),
+        [(1, 2, 4, 4), (4, 1, 3, 3), (4,)],
+    ),
+    "conv_transpose2d": (
+        lambda x, w, b: (conv_transpose2d(x, w, b, stride=2, padding=1) ** 2).sum(),
+        lambda t, x, w, b: (t.nn.functional.conv_transpose2d(x, w, b, 2, 1) ** 2).sum(),
+        [(1, 2, 2, 3), (2, 2, 3, 3), (2,)],
+    ),
+    "max_pool2d": (
+        lambda x: (max_pool2d(x, 3, 2, 1) ** 2).sum(),
+        lambda t, x: (t.nn.functional.max_pool2d(x, 3, 2, 1) ** 2).sum(),
+        [(1, 2, 4, 4)],
+    ),
+    "avg_pool2d": (
+        lambda x: (avg_pool2d(x, 3, 2, 1, count_include_pad=False) ** 2).sum(),
+        lambda t, x: (t.nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False) ** 2).sum(),
+        [(1, 2, 4, 4)],
+    ),
+    "pad": (
+        lambda x: (pad(x, ((1, 0), (2, 1)), 0.5) ** 3 * np.arange(18.0).reshape(3, 6)).sum(),
+        lambda t, x: (
+            t.nn.functional.pad(x, (2, 1, 1, 0), value=0.5) ** 3 * t.arange(18.0).reshape(3, 6)
+        ).sum(),
+        [(2, 3)],
+    ),
+    "concatenate": (
+        lambda a, b: (concatenate([a, b], axis=1) ** 3 * np.arange(8.0).reshape(2, 4)).sum(),
+        lambda t, a, b: (t.cat([a, b], dim=1) ** 3 * t.arange(8.0).reshape(2, 4)).sum(),
+        [(2, 3), (2, 1)],
+    ),
+    "batch_norm": (
+        lambda x, w, b: (
+            batch_norm(x, None, None, w, b, training=True) ** 2 * np.arange(12.0).reshape(4, 3)
+        ).sum(),
+        lambda t, x, w, b: (
+            t.nn.functional.batch_norm(x, None, None, w, b, training=True) ** 2
+            * t.arange(12.0).reshape(4, 3)
+        ).sum(),
+        [(4, 3), (3,), (3,)],
+    ),
 }
+
+
+def _order(key):
+    """2, or 1 for an op the registry declares `first_order` (numpy-kernel VJPs)."""
+    return 1 if REGISTRY[key].first_order else 2
 
 
 def _expand(x, shape):
@@ -188,11 +256,41 @@ def test_tensor_derivatives_match_finite_differences_to_order_2(key):
 
 
 @pytest.mark.parametrize("key", sorted(STRUCTURAL))
-def test_structural_derivatives_match_finite_differences_to_order_2(key):
+def test_structural_derivatives_match_finite_differences_to_their_order(key):
     f, _, shapes = STRUCTURAL[key]
     rng = np.random.default_rng(7)
     inputs = [Tensor(rng.uniform(-1.0, 1.0, s)) for s in shapes]
-    gradcheck(f, inputs, order=2, raise_on_failure=True)
+    gradcheck(f, inputs, order=_order(key), raise_on_failure=True)
+
+
+FIRST_ORDER = sorted(key for key in BUILT_IN if REGISTRY[key].first_order)
+
+
+@pytest.mark.parametrize("key", FIRST_ORDER)
+def test_a_first_order_op_refuses_create_graph_by_name(key):
+    f, _, shapes = STRUCTURAL[key]
+    rng = np.random.default_rng(9)
+    inputs = [Tensor(rng.uniform(-1.0, 1.0, s)) for s in shapes]
+    with pytest.raises(NotImplementedError, match=f"^{key}: .*create_graph"):
+        f(*inputs).backward(create_graph=True)
+
+
+@pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
+def test_a_tensor_only_ops_formula_renders_every_input_in_text_and_latex(key):
+    from autograd.explain import _Latex, _Text
+
+    op = REGISTRY[key]
+    xs = [f"x{i}" for i in range(op.arity or 2)]
+    for style in (_Text(4), _Latex(4)):
+        rendered = op.formula(style, xs, ())
+        assert all(x in rendered for x in xs), (key, rendered)
+    assert op.formula(_Text(4), xs, ()) in (f"{key}({', '.join(xs)})", "x0 · x1"), key
+
+
+@pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
+def test_trace_refuses_a_tensor_only_op_by_name(key):
+    with pytest.raises(TypeError, match=f"trace: the op '{key}' has no scalar forward"):
+        _rule(REGISTRY[key], 0, 1)
 
 
 @pytest.mark.parametrize("key", sorted(k for k, v in ELEMENTWISE.items() if v[2] is not None))
@@ -207,7 +305,7 @@ def test_value_derivatives_match_torch_to_order_2(torch, key):
 
 
 @pytest.mark.parametrize("key", sorted(STRUCTURAL))
-def test_structural_derivatives_match_torch_to_order_2(torch, key):
+def test_structural_derivatives_match_torch_to_their_order(torch, key):
     ours, theirs, shapes = STRUCTURAL[key]
 
     def f(*xs):
@@ -215,7 +313,7 @@ def test_structural_derivatives_match_torch_to_order_2(torch, key):
 
     rng = np.random.default_rng(8)
     inputs = [Tensor(rng.uniform(-1.0, 1.0, s)) for s in shapes]
-    compare_with_torch(f, inputs, order=2, raise_on_failure=True)
+    compare_with_torch(f, inputs, order=_order(key), raise_on_failure=True)
 
 
 @pytest.mark.parametrize("key", SCALAR_OPS)

@@ -5,7 +5,7 @@
 (2, (3.0, 2.0))
 """
 
-from . import elementwise, linalg, nn, reduce, shape
+from . import conv, elementwise, linalg, nn, reduce, shape
 from .core import REGISTRY, DomainError, Op, Replay, register
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "DomainError",
     "Op",
     "Replay",
+    "conv",
     "elementwise",
     "linalg",
     "nn",

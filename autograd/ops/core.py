@@ -19,6 +19,8 @@ An op is ONE entry holding everything any part of the library needs:
 - `method`: the name of the node method that applies the op (`x.atan()`, `a.maximum(b)`,
   `a.where(condition, b)`: parameters first, then the other operands), installed on `Value` (if
   the op has `scalar`) and `Tensor` (if it has `array`); the classic operators are written by hand;
+- `first_order`: True for an op whose VJPs are numpy kernels on data (convolution, pooling): no
+  second order, so `create_graph` refuses it by name (as `trace` refuses an op without `scalar`);
 - `params`: the names of its parameters. `op.bind(*values)` gives the op with them fixed (the
   exponent of `x ** c`): fields on the bound op, never parsed from its name. A Tensor node keeps
   its op's parameters in `node.args` instead (an index or an axis per call; no bound op needed).
@@ -95,6 +97,7 @@ class Op(str):
     key: str
     broadcasts: bool
     saves: bool
+    first_order: bool
     custom: bool
     paren_operands: bool
     constant: bool
@@ -118,6 +121,7 @@ class Op(str):
         params: Sequence[str] = (),
         key: str | None = None,
         saves: bool = False,
+        first_order: bool = False,
         custom: bool = False,
         paren_operands: bool = False,
         method: str | None = None,
@@ -137,6 +141,7 @@ class Op(str):
         self.key = key or name
         self.broadcasts = derivatives is not None and arity is not None and arity > 1
         self.saves = saves
+        self.first_order = first_order
         self.custom = custom
         self.paren_operands = paren_operands  # explain: (-2)^3 at every operand, not only later
         self.constant = False  # True only for the leaf op of constants the engine made

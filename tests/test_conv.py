@@ -1,0 +1,449 @@
+"""Convolutional ops on Tensors: value and every input's VJP against PyTorch (float64) over shapes,
+strides, paddings, dilations and groups; central differences; pooling ties; dropout; batch norm
+statistics; the shape ops; and errors naming the bad argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograd import (
+    Tensor,
+    avg_pool2d,
+    batch_norm,
+    concatenate,
+    conv2d,
+    conv_transpose2d,
+    dropout,
+    flatten,
+    max_pool2d,
+    no_grad,
+    pad,
+    split,
+    stack,
+)
+
+
+def data(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def assert_matches_torch(torch, fn, torch_fn, arrays, name, rtol=1e-10, atol=1e-11):
+    """fn on Tensors and torch_fn on float64 torch tensors agree in value and in every input's
+    gradient for a random upstream gradient (so each VJP is exercised with a general g)."""
+    xs = [Tensor(a) for a in arrays]
+    out = fn(*xs)
+    upstream = data(out.shape, seed=99)
+    out.backward(upstream)
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    expected = torch_fn(*ts)
+    expected.backward(torch.tensor(upstream))
+    assert out.shape == tuple(expected.shape), f"{name}: shape {out.shape} != {expected.shape}"
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol, atol, err_msg=name)
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol, atol, err_msg=f"{name}: input {i}")
+
+
+def central_difference(f, arrays, eps=1e-6):
+    """d f / d each entry of each array by (f(x + eps) - f(x - eps)) / 2 eps; f returns a scalar."""
+    grads = []
+    for i, a in enumerate(arrays):
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            sides = []
+            for sign in (1, -1):
+                xs = [b.copy() for b in arrays]
+                xs[i][idx] += sign * eps
+                with no_grad():
+                    sides.append(f(*[Tensor(x) for x in xs]).item())
+            g[idx] = (sides[0] - sides[1]) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def assert_gradcheck(f, arrays, rtol=1e-6, atol=1e-8):
+    """Order-1 gradient check: backward of sum(f * r) against its central differences."""
+    r = None
+
+    def loss(*xs):
+        nonlocal r
+        out = f(*xs)
+        if r is None:
+            r = data(out.shape, seed=7)
+        return (out * r).sum()
+
+    xs = [Tensor(a) for a in arrays]
+    loss(*xs).backward()
+    for i, (x, expected) in enumerate(zip(xs, central_difference(loss, arrays))):
+        np.testing.assert_allclose(x.grad, expected, rtol, atol, err_msg=f"input {i}")
+
+
+# ------------------------------------------------------------------ convolution
+
+CONVS = [
+    # (N, C, H, W), out channels, kernel, stride, padding, dilation, groups
+    ((2, 3, 7, 6), 4, (3, 3), 1, 0, 1, 1),
+    ((2, 4, 9, 8), 6, (3, 3), 2, 1, 1, 2),
+    ((1, 6, 10, 11), 6, (2, 3), (2, 1), (1, 2), (2, 1), 3),
+    ((3, 2, 5, 5), 4, (1, 1), 1, 0, 1, 1),
+    ((2, 2, 8, 8), 2, (4, 4), 3, 2, 2, 2),
+    ((4, 1, 12, 12), 3, (5, 5), 1, 2, 1, 1),  # LeNet's first layer, small
+    ((2, 4, 6, 7), 4, (3, 3), 1, 1, 1, 4),  # depthwise
+]
+
+
+@pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS)
+def test_conv2d_matches_torch(torch, shape, o, k, s, p, d, g):
+    F = torch.nn.functional
+    arrays = [data(shape, 1), data((o, shape[1] // g, *k), 2), data(o, 3)]
+    assert_matches_torch(
+        torch,
+        lambda x, w, b: conv2d(x, w, b, s, p, d, g),
+        lambda x, w, b: F.conv2d(x, w, b, s, p, d, g),
+        arrays,
+        f"conv2d {shape} k{k} s{s} p{p} d{d} g{g}",
+    )
+
+
+@pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS)
+def test_conv_transpose2d_matches_torch(torch, shape, o, k, s, p, d, g):
+    F = torch.nn.functional
+    s2 = (s, s) if isinstance(s, int) else s
+    extra = tuple(min(1, st - 1) for st in s2)  # output_padding 1 where the stride allows it
+    arrays = [data(shape, 1), data((shape[1], o // g, *k), 2), data(o, 3)]
+    assert_matches_torch(
+        torch,
+        lambda x, w, b: conv_transpose2d(x, w, b, s, p, extra, g, d),
+        lambda x, w, b: F.conv_transpose2d(x, w, b, s, p, extra, g, d),
+        arrays,
+        f"conv_transpose2d {shape} k{k} s{s} p{p} op{extra} d{d} g{g}",
+    )
+
+
+def test_conv2d_without_bias_matches_torch(torch):
+    arrays = [data((2, 3, 6, 6), 1), data((5, 3, 3, 3), 2)]
+    assert_matches_torch(
+        torch,
+        lambda x, w: conv2d(x, w, padding=1),
+        lambda x, w: torch.nn.functional.conv2d(x, w, padding=1),
+        arrays,
+        "conv2d no bias",
+    )
+
+
+@pytest.mark.parametrize(
+    "f, shapes",
+    [
+        (lambda x, w, b: conv2d(x, w, b, stride=2, padding=1), [(2, 2, 5, 5), (3, 2, 3, 3), (3,)]),
+        (lambda x, w, b: conv2d(x, w, b, 1, 1, 2, 2), [(1, 4, 6, 5), (2, 2, 2, 2), (2,)]),
+        (lambda x, w, b: conv_transpose2d(x, w, b, 2, 1, 1), [(1, 2, 3, 3), (2, 3, 3, 3), (3,)]),
+    ],
+    ids=["conv2d", "conv2d-dilated-grouped", "conv_transpose2d"],
+)
+def test_convolution_gradients_match_central_differences(f, shapes):
+    assert_gradcheck(f, [data(s, i) for i, s in enumerate(shapes)])
+
+
+def test_conv2d_output_is_nchw_and_float32_stays_float32():
+    x = Tensor(data((2, 3, 8, 8)), dtype=np.float32)
+    w = Tensor(data((4, 3, 3, 3)), dtype=np.float32)
+    y = conv2d(x, w, Tensor(np.zeros(4), dtype=np.float32))
+    assert y.shape == (2, 4, 6, 6) and y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+# ------------------------------------------------------------------ pooling
+
+POOLS = [((2, 2), None, 0), ((3, 3), 2, 1), ((3, 3), 1, 1), ((2, 3), (1, 2), (1, 1)), (4, 3, 2)]
+
+
+@pytest.mark.parametrize("k, s, p", POOLS)
+def test_max_pool2d_matches_torch(torch, k, s, p):
+    F = torch.nn.functional
+    assert_matches_torch(
+        torch,
+        lambda x: max_pool2d(x, k, s, p),
+        lambda x: F.max_pool2d(x, k, s, p),
+        [data((2, 3, 9, 8))],
+        f"max_pool2d k{k} s{s} p{p}",
+    )
+
+
+@pytest.mark.parametrize("include", [True, False])
+@pytest.mark.parametrize("k, s, p", POOLS)
+def test_avg_pool2d_matches_torch(torch, k, s, p, include):
+    F = torch.nn.functional
+    assert_matches_torch(
+        torch,
+        lambda x: avg_pool2d(x, k, s, p, count_include_pad=include),
+        lambda x: F.avg_pool2d(x, k, s, p, count_include_pad=include),
+        [data((2, 3, 9, 8))],
+        f"avg_pool2d k{k} s{s} p{p} include {include}",
+    )
+
+
+def test_max_pool2d_gives_a_tied_window_gradient_to_its_first_maximum():
+    x = Tensor(np.ones((1, 1, 2, 2)))
+    max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0], [[1.0, 0.0], [0.0, 0.0]])
+
+
+def test_max_pool2d_ties_match_torch_on_relu_zeros(torch):
+    # After a relu many windows are all zeros: overlapping windows tie everywhere.
+    x = np.maximum(np.round(data((2, 3, 7, 7), 5)), 0.0)
+    assert_matches_torch(
+        torch,
+        lambda x: max_pool2d(x, 3, 1, 1),
+        lambda x: torch.nn.functional.max_pool2d(x, 3, 1, 1),
+        [x],
+        "max_pool2d ties",
+    )
+
+
+def test_max_pool2d_propagates_nan_and_gives_it_the_gradient_as_torch(torch):
+    x = data((1, 2, 4, 4), 6)
+    x[0, 0, 1, 1] = x[0, 1, 2, 3] = np.nan
+    t = Tensor(x)
+    y = max_pool2d(t, 2)
+    y.backward(np.ones(y.shape))
+    tt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tt, 2).sum().backward()
+    np.testing.assert_array_equal(np.isnan(y.data), [[[[1, 0], [0, 0]], [[0, 0], [0, 1]]]])
+    np.testing.assert_array_equal(t.grad, tt.grad.numpy())
+
+
+def test_pooling_gradients_match_central_differences():
+    assert_gradcheck(lambda x: max_pool2d(x, 3, 2, 1) + 0.0, [data((1, 2, 5, 6), 3)])
+    assert_gradcheck(
+        lambda x: avg_pool2d(x, 3, 2, 1, count_include_pad=False), [data((1, 2, 5, 6))]
+    )
+
+
+# ------------------------------------------------------------------ shape ops
+
+
+def test_pad_matches_torch(torch):
+    assert_matches_torch(
+        torch,
+        lambda x: pad(x, ((0, 0), (1, 2), (3, 0)), value=0.5),
+        lambda x: torch.nn.functional.pad(x, (3, 0, 1, 2), value=0.5),
+        [data((2, 3, 4))],
+        "pad",
+    )
+    assert pad(Tensor(np.zeros((2, 3))), 1).shape == (4, 5)
+
+
+def test_concatenate_stack_and_split_match_torch(torch):
+    arrays = [data((2, 3), 1), data((2, 1), 2), data((2, 4), 3)]
+    assert_matches_torch(
+        torch,
+        lambda a, b, c: concatenate([a, b, c], axis=1) * 2,
+        lambda a, b, c: torch.cat([a, b, c], dim=1) * 2,
+        arrays,
+        "concatenate",
+    )
+    same = [data((2, 3), i) for i in range(3)]
+    assert_matches_torch(
+        torch,
+        lambda a, b, c: stack([a, b, c], axis=-1),
+        lambda a, b, c: torch.stack([a, b, c], dim=-1),
+        same,
+        "stack",
+    )
+    assert_matches_torch(
+        torch,
+        lambda x: concatenate([p * (i + 1) for i, p in enumerate(split(x, [1, 3], axis=1))], 1),
+        lambda x: torch.cat([p * (i + 1) for i, p in enumerate(torch.split(x, [1, 2, 2], 1))], 1),
+        [data((3, 5))],
+        "split",
+    )
+    assert [p.shape for p in split(Tensor(np.zeros((6, 2))), 3)] == [(2, 2)] * 3
+
+
+def test_flatten_keeps_the_batch_axis():
+    x = Tensor(data((2, 3, 4, 5)))
+    assert flatten(x).shape == (2, 60)
+    assert flatten(x, 0).shape == (120,)
+    assert flatten(x, 1, 2).shape == (2, 12, 5)
+    flatten(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3, 4, 5)))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_softmax_and_log_softmax_on_any_axis_match_torch(torch, axis):
+    x = [data((3, 4, 5))]
+    assert_matches_torch(
+        torch, lambda t: t.softmax(axis), lambda t: t.softmax(axis), x, f"softmax {axis}"
+    )
+    assert_matches_torch(
+        torch,
+        lambda t: t.log_softmax(axis),
+        lambda t: t.log_softmax(axis),
+        x,
+        f"log_softmax {axis}",
+    )
+
+
+# ------------------------------------------------------------------ dropout
+
+
+def test_dropout_zeroes_a_fraction_p_and_scales_the_rest():
+    x = Tensor(np.ones((200, 100)))
+    y = dropout(x, 0.3, training=True, rng=0)
+    kept = y.data != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y.data[kept], 1 / 0.7)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, kept / 0.7)  # the gradient passes through the same mask
+
+
+def test_dropout_is_seeded_and_the_identity_in_eval():
+    x = Tensor(data((4, 5)))
+    a, b = dropout(x, 0.5, rng=3), dropout(x, 0.5, rng=3)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert dropout(x, 0.5, training=False) is x
+    np.testing.assert_array_equal(dropout(x, 1.0).data, 0.0)
+
+
+# ------------------------------------------------------------------ batch norm
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5, 5)])
+def test_batch_norm_training_matches_torch_and_updates_running_statistics(torch, shape):
+    F = torch.nn.functional
+    c = shape[1]
+    arrays = [data(shape, 1) * 2 + 1, 1 + data(c, 2) / 3, data(c, 3)]
+    ours_mean, ours_var = np.zeros(c), np.ones(c)
+    their_mean, their_var = torch.zeros(c, dtype=torch.float64), torch.ones(c, dtype=torch.float64)
+    assert_matches_torch(
+        torch,
+        lambda x, w, b: batch_norm(x, ours_mean, ours_var, w, b, training=True),
+        lambda x, w, b: F.batch_norm(x, their_mean, their_var, w, b, training=True, momentum=0.1),
+        arrays,
+        f"batch_norm {shape}",
+    )
+    np.testing.assert_allclose(ours_mean, their_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_var, their_var.numpy(), rtol=1e-12)
+    # Unbiased variance in the running estimate: 0.9 * 1 + 0.1 * var * n / (n - 1).
+    n = arrays[0].size // c
+    axes = (0, *range(2, len(shape)))
+    expected = 0.9 + 0.1 * arrays[0].var(axis=axes) * n / (n - 1)
+    np.testing.assert_allclose(ours_var, expected, rtol=1e-12)
+
+
+def test_batch_norm_eval_uses_the_running_statistics(torch):
+    c = 3
+    mean, var = data(c, 4), 0.5 + np.abs(data(c, 5))
+    arrays = [data((4, c, 3, 3), 1), data(c, 2), data(c, 3)]
+    F = torch.nn.functional
+    assert_matches_torch(
+        torch,
+        lambda x, w, b: batch_norm(x, mean, var, w, b, training=False),
+        lambda x, w, b: F.batch_norm(
+            x, torch.tensor(mean), torch.tensor(var), w, b, training=False
+        ),
+        arrays,
+        "batch_norm eval",
+    )
+
+
+def test_batch_norm_gradient_matches_central_differences():
+    assert_gradcheck(
+        lambda x, w, b: batch_norm(x, None, None, w, b, training=True),
+        [data((3, 2, 2, 2), 1), data(2, 2), data(2, 3)],
+    )
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x, w: conv2d(x, w, stride=0), "conv2d: stride must be an int >= 1 .* got 0"),
+        (lambda x, w: conv2d(x, w, padding=-1), "conv2d: padding must be an int >= 0"),
+        (lambda x, w: conv2d(x, w, groups=2), "input channels 3 are not divisible by groups=2"),
+        (lambda x, w: conv2d(x[0], w), r"conv2d: x must be 4-D .* got shape \(3, 5, 5\)"),
+        (lambda x, w: conv2d(x, w[:, :2]), "expects 2 input channels per group, x .* has 3"),
+        (lambda x, w: conv2d(x, w, dilation=3), "kernel .* is larger than the padded input"),
+        (lambda x, w: conv2d(x, w, Tensor(np.zeros(3))), r"bias must have shape \(4,\)"),
+        (lambda x, w: max_pool2d(x, 2, padding=2), "padding .* at most half the kernel size"),
+        (lambda x, w: max_pool2d(x, 7), "kernel .* is larger than the padded input"),
+        (lambda x, w: conv_transpose2d(x, w.transpose(1, 0, 2, 3), output_padding=1), "smaller"),
+        (lambda x, w: pad(x, -1), "pad: widths must be non-negative ints, got -1"),
+        (lambda x, w: dropout(x, 1.5), r"dropout: p must be a probability in \[0, 1\], got 1.5"),
+        (lambda x, w: concatenate([x, w]), "concatenate: tensor 1 has shape"),
+        (lambda x, w: stack([x, x[:1]]), "stack: tensor 1 has shape"),
+        (lambda x, w: batch_norm(x, None, None), "eval mode needs running_mean and running_var"),
+    ],
+)
+def test_bad_arguments_raise_naming_them(call, message):
+    x, w = Tensor(data((2, 3, 5, 5))), Tensor(data((4, 3, 3, 3)))
+    with pytest.raises(ValueError, match=message):
+        call(x, w)
+
+
+def test_conv2d_rejects_a_plain_array():
+    with pytest.raises(TypeError, match="conv2d: x must be a Tensor, got ndarray"):
+        conv2d(np.zeros((1, 1, 3, 3)), Tensor(np.zeros((1, 1, 2, 2))))
+
+
+# ------------------------------------------------------------------ the README's teacher's check
+
+
+def student_conv_backward(x, w, g):
+    """A student's hand-written conv2d backward (stride 1, no padding), loops over the kernel
+    offsets only: dx scatters g through each kernel entry, dw correlates x with g."""
+    _, _, kh, kw = w.shape
+    ho, wo = g.shape[2:]
+    dx, dw = np.zeros_like(x), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i : i + ho, j : j + wo]  # what kernel entry (i, j) saw
+            dw[:, :, i, j] = np.einsum("nohw,nchw->oc", g, patch)
+            dx[:, :, i : i + ho, j : j + wo] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
+    return dx, dw
+
+
+def test_the_readme_teachers_check_of_a_students_conv_backward(numerical_grad, assert_grads_close):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 3, 7, 7)))
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)))
+    g = rng.standard_normal((2, 4, 5, 5))  # an upstream gradient d loss / d output
+    dx, dw = student_conv_backward(x.data, w.data, g)
+    # the reference: central differences of loss = sum(conv2d(x, w) * g), on Tensors
+    expected = numerical_grad(lambda x, w: (conv2d(x, w) * g).sum(), [x, w])
+    # finite differences carry ~1e-9 of truncation and rounding error: compare with a tolerance
+    assert_grads_close([dx, dw], expected, atol=1e-6, rtol=1e-5, names=["dx", "dw"])
+    # the library's backward gives the same gradients
+    conv2d(x, w).backward(g)
+    assert_grads_close([dx, dw], [x.grad, w.grad], names=["dx", "dw"])
+    # and a wrong backward (the kernel not flipped back, a classic slip) is caught, by name
+    with pytest.raises(AssertionError, match="dx"):
+        assert_grads_close([dx[:, :, ::-1, ::-1], dw], expected, atol=1e-6, names=["dx", "dw"])
+
+
+def test_gradcheck_checks_conv2d_on_tensors(gradcheck):
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((1, 2, 5, 5)))
+    w = Tensor(rng.standard_normal((3, 2, 3, 3)))
+    g = rng.standard_normal((1, 3, 2, 2))
+    report = gradcheck(lambda x, w: (conv2d(x, w, stride=2) * g).sum(), [x, w])
+    assert report and len(report.entries) == x.size + w.size
+
+
+def test_check_local_derivatives_checks_ops_that_save_an_intermediate():
+    # conv2d, batch_norm and cross_entropy keep what they saved as the node's last arg: the
+    # check reruns the forward without it.
+    from autograd import check_local_derivatives
+
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.uniform(-1, 1, (2, 2, 3, 3)))
+    w = Tensor(rng.uniform(-1, 1, (2, 2, 2, 2)))
+    y = conv2d(x, w, Tensor(rng.uniform(-1, 1, 2)))
+    z = batch_norm(y, None, None, Tensor(np.ones(2)), Tensor(np.zeros(2)), training=True)
+    loss = flatten(z).cross_entropy([1, 4])
+    for node in (y, z, loss):
+        status, entries = check_local_derivatives(node)
+        assert status == "ok" and len(entries) >= 2, (str(node.op), entries)

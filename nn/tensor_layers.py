@@ -464,7 +464,7 @@ class _BatchNorm(Module):
         with torch.no_grad():
             layer.running_mean.copy_(torch.as_tensor(self.running_mean.data))
             layer.running_var.copy_(torch.as_tensor(self.running_var.data))
-            if self.W is not None:
+            if self.W is not None and self.b is not None:  # affine: both or neither
                 layer.weight.copy_(torch.as_tensor(self.W.data))
                 layer.bias.copy_(torch.as_tensor(self.b.data))
         return layer

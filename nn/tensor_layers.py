@@ -212,15 +212,7 @@ class Conv2d(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            check_count("Conv2d", name, n)
-        check_count("Conv2d", "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both be "
-                f"divisible by groups={groups}"
-            )
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        kh, kw = _conv_shape("Conv2d", in_channels, out_channels, kernel_size, groups)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         rng = make_rng("Conv2d", seed)
         fan_in = in_channels // groups * kh * kw
@@ -273,15 +265,7 @@ class ConvTranspose2d(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            check_count("ConvTranspose2d", name, n)
-        check_count("ConvTranspose2d", "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} "
-                f"must both be divisible by groups={groups}"
-            )
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        kh, kw = _conv_shape("ConvTranspose2d", in_channels, out_channels, kernel_size, groups)
         self.stride, self.padding, self.output_padding = stride, padding, output_padding
         self.groups, self.dilation = groups, dilation
         rng = make_rng("ConvTranspose2d", seed)
@@ -501,3 +485,17 @@ class Softmax(Module):
 
     def __repr__(self) -> str:
         return f"Softmax(axis={self.axis})"
+
+
+def _conv_shape(layer: str, in_channels: int, out_channels: int, kernel_size, groups: int):
+    """Check a convolution layer's channel counts and groups, naming the layer; its kernel's
+    (height, width)."""
+    for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+        check_count(layer, name, n)
+    check_count(layer, "groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both be "
+            f"divisible by groups={groups}"
+        )
+    return (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)

@@ -20,7 +20,6 @@ the traced peak within a step, and the process's peak resident set.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import resource
@@ -28,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
@@ -113,21 +111,12 @@ def theirs(X, y) -> float:
 
 def memory(X, y, steps: int) -> dict:
     """Traced bytes after step 20 and after the last step, the traced peak, and the peak RSS."""
-    from nn import SGD, losses
-    from nn.train import train_step
+    from nn import SGD
+
+    from .tensor import traced_training
 
     net = lenet()
-    opt = SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-    tracemalloc.start()
-    marks = {}
-    for step in range(1, steps + 1):
-        i = (step * BATCH) % (len(X) - BATCH)
-        train_step(net, X[i : i + BATCH], y[i : i + BATCH], losses.cross_entropy, opt)
-        if step in (20, steps):
-            gc.collect()
-            marks[step] = tracemalloc.get_traced_memory()[0]
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    marks, peak = traced_training(net, SGD(net.parameters(), lr=LR, momentum=MOMENTUM), X, y, steps)
     return {
         "steps": steps,
         "after_20": marks[20],

@@ -237,24 +237,18 @@ def micrograd_step(model, X, y) -> float:
     """One step of micrograd's demo, as its notebook writes it (accuracy left out)."""
     from micrograd.engine import Value as MicrogradValue
 
-    inputs = [list(map(MicrogradValue, row)) for row in X.tolist()]
-    scores = list(map(model, inputs))
-    data_losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]
-    data_loss = sum(data_losses) * (1.0 / len(data_losses))
-    reg_loss = ALPHA * sum(p * p for p in model.parameters())
-    total = data_loss + reg_loss
-    model.zero_grad()
-    total.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad
-    return total.data
+    return hinge_step_by_hand(model, X, y, MicrogradValue)
 
 
 def micrograd_style_step(model, X, y) -> float:
     """The same step written as a micrograd user writes it, on our library: inputs wrapped as
     Value, Python's sum() over the losses, zero_grad, backward, the update by hand; no `fit`.
     Run with the collector on, as such a script runs."""
-    Value = autograd.Value
+    return hinge_step_by_hand(model, X, y, autograd.Value)
+
+
+def hinge_step_by_hand(model, X, y, Value) -> float:
+    """micrograd's demo step with `Value` as the scalar type: hinge loss + L2, SGD by hand."""
     inputs = [[Value(x) for x in row] for row in X.tolist()]
     scores = [model(x) for x in inputs]
     data_losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]

@@ -108,7 +108,17 @@ def memory_growth(X, y, steps: int) -> dict:
         "relu",
         Linear(300, 10, seed=1, dtype=np.float32),
     )
-    opt = SGD(net.parameters(), lr=LR)
+    marks, _ = traced_training(net, SGD(net.parameters(), lr=LR), X, y, steps)
+    return {
+        "after_20": marks[20],
+        f"after_{steps}": marks[steps],
+        "growth_bytes": marks[steps] - marks[20],
+    }
+
+
+def traced_training(net, opt, X, y, steps: int) -> tuple[dict, int]:
+    """Train `steps` batches of cross-entropy under tracemalloc: the traced bytes after step 20
+    and after the last step (each after a full collection), and the traced peak."""
     from nn import losses
 
     tracemalloc.start()
@@ -119,12 +129,9 @@ def memory_growth(X, y, steps: int) -> dict:
         if step in (20, steps):
             gc.collect()
             marks[step] = tracemalloc.get_traced_memory()[0]
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {
-        "after_20": marks[20],
-        f"after_{steps}": marks[steps],
-        "growth_bytes": marks[steps] - marks[20],
-    }
+    return marks, peak
 
 
 CONTESTANTS = {"backprop_lab": "ours", "torch": "torch_epoch", "numpy_by_hand": "numpy_epoch"}

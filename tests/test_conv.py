@@ -22,6 +22,7 @@ from autograd import (
     split,
     stack,
 )
+from autograd.ops import conv as conv_ops
 
 
 def data(shape, seed=0):
@@ -118,6 +119,26 @@ def test_conv_transpose2d_matches_torch(torch, shape, o, k, s, p, d, g):
         arrays,
         f"conv_transpose2d {shape} k{k} s{s} p{p} op{extra} d{d} g{g}",
     )
+
+
+@pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS[:3] + CONVS[5:])
+def test_convolutions_blocked_over_columns_match_torch(torch, monkeypatch, shape, o, k, s, p, d, g):
+    # The products run over blocks of conv_ops.BLOCK output pixels; these shapes have fewer
+    # pixels than one block, so here the blocks are made small enough to split every product.
+    monkeypatch.setattr(conv_ops, "BLOCK", 7)
+    test_conv2d_matches_torch(torch, shape, o, k, s, p, d, g)
+    test_conv_transpose2d_matches_torch(torch, shape, o, k, s, p, d, g)
+
+
+def test_blocked_products_equal_one_product():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 5, 23)), data((3, 6, 23))
+    for block in (1, 7, 23, 100):
+        np.testing.assert_allclose(conv_ops.blocked_matmul(a, b, block), a @ b, 1e-14, 1e-14)
+        expected = c @ b.transpose(0, 2, 1)
+        np.testing.assert_allclose(conv_ops.blocked_matmul_t(c, b, block), expected, 1e-13, 1e-13)
+    x32 = rng.standard_normal((2, 9, 40)).astype(np.float32)
+    assert conv_ops.blocked_matmul(x32[:, :4, :9], x32, 8).dtype == np.float32
 
 
 def test_conv2d_without_bias_matches_torch(torch):

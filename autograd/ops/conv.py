@@ -27,6 +27,7 @@ from .core import Op, register
 __all__ = [
     "AVG_POOL2D",
     "BATCH_NORM",
+    "BLOCK",
     "CONCATENATE",
     "CONV2D",
     "CONV_TRANSPOSE2D",
@@ -34,6 +35,8 @@ __all__ = [
     "PAD",
     "Pair",
     "avg_pool2d_divisor",
+    "blocked_matmul",
+    "blocked_matmul_t",
     "out_size",
 ]
 
@@ -70,90 +73,107 @@ def crop_spatial(x: np.ndarray, padding: Pair) -> np.ndarray:
 def im2col(
     x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> np.ndarray:
-    """The columns of a convolution: (groups, N * Ho * Wo, kh * kw * C/groups), one row per output
-    pixel holding its receptive field (offset-major, channels innermost, so that a channels-last
-    input is read in runs). The one copy of im2col: a strided view of every window
-    (`sliding_window_view`, no copy), then one reshape copies it into rows."""
+    """The columns of a convolution: (groups, C/groups * kh * kw, N * Ho * Wo), one column per
+    output pixel holding its receptive field, rows in the kernel's own (c, i, j) order, so the
+    flattened kernels multiply it as they are. The one copy of im2col: a strided view of every
+    window (`sliding_window_view`, no copy), then one reshape copies it, reading the input along
+    its rows (runs of Wo entries), whichever of NCHW or channel-major memory it has."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the window's extent with dilation
     view = sliding_window_view(pad_spatial(x, padding), span, axis=(2, 3))
     view = view[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
     n, c, ho, wo = view.shape[:4]
-    rows = view.transpose(0, 2, 3, 4, 5, 1)  # (N, Ho, Wo, kh, kw, C)
-    if groups == 1:
-        return rows.reshape(1, n * ho * wo, kh * kw * c)
-    rows = rows.reshape(n * ho * wo, kh * kw, groups, c // groups).transpose(2, 0, 1, 3)
-    return rows.reshape(groups, n * ho * wo, -1)
+    return view.transpose(1, 4, 5, 0, 2, 3).reshape(groups, c // groups * kh * kw, n * ho * wo)
 
 
 def scatter_windows(
     dcols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair
 ) -> np.ndarray:
-    """The adjoint of im2col: add each kernel offset's entries, `dcols[k]` of shape
-    (N, Ho, Wo, C) for offset k = i * kw + j, back onto an array of padded NCHW `shape` (laid
-    out channels-last in memory), overlapping windows summing: one strided add of a whole block
-    per kernel offset. Offset-major blocks keep both sides of each add in long contiguous runs
-    (the (Wo, C) rows), several times faster than slicing an (N, Ho, Wo, kh, kw, C) array."""
+    """The adjoint of im2col: add the columns `dcols` (C, kh, kw, N, Ho, Wo) back onto an array of
+    padded NCHW `shape` (laid out channel-major, (C, N, H, W), in memory), overlapping windows
+    summing: one strided add of a whole (C, N, Ho, Wo) block per kernel offset."""
     n, c, h, w = shape
-    out = np.zeros((n, h, w, c), dtype=dcols.dtype)
-    kw = kernel[1]
-    for i, j, rows, cols in offsets(kernel, stride, dilation, dcols.shape[2:4]):
-        out[:, rows, cols] += dcols[i * kw + j]
-    return out.transpose(0, 3, 1, 2)
-
-
-def _kernel_matrix(w: np.ndarray, groups: int) -> np.ndarray:
-    """Kernels (O, C/g, kh, kw) as (g, O/g, kh * kw * C/g) matrices, in im2col's column order."""
-    o, cg, kh, kw = w.shape
-    return (
-        w.reshape(groups, o // groups, cg, kh, kw)
-        .transpose(0, 1, 3, 4, 2)
-        .reshape(groups, o // groups, -1)
-    )
+    out = np.zeros((c, n, h, w), dtype=dcols.dtype)
+    for i, j, rows, cols in offsets(kernel, stride, dilation, dcols.shape[4:]):
+        out[:, :, rows, cols] += dcols[:, i, j]
+    return out.transpose(1, 0, 2, 3)
 
 
 def _rows(g: np.ndarray, groups: int) -> np.ndarray:
-    """An output gradient (N, O, Ho, Wo) as (g, N * Ho * Wo, O/g): one row per output pixel
-    (free when g is channels-last in memory, as conv2d's outputs are)."""
+    """An output gradient (N, O, Ho, Wo) as (g, O/g, N * Ho * Wo): one row per output channel
+    (free when g is channel-major in memory, as conv2d's outputs and their gradients are)."""
     o = g.shape[1]
-    return g.transpose(0, 2, 3, 1).reshape(-1, groups, o // groups).transpose(1, 0, 2)
+    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+def _channel_major(out: np.ndarray, n: int, size: Pair) -> np.ndarray:
+    """A matrix (O, N * Ho * Wo) as the NCHW array (N, O, Ho, Wo) it holds, without a copy."""
+    return out.reshape(-1, n, *size).transpose(1, 0, 2, 3)
 
 
 # -------------------------------------------------------------------- convolution kernels
+# The products run over blocks of BLOCK columns (output pixels): a block of the columns stays in
+# cache while it is used, and OpenBLAS keeps its threads for products that are worth them. One
+# product over all N * Ho * Wo columns of a LeNet layer is 2-3x slower with one thread, and with
+# two it can be 10x slower (benchmarks/lenet.py; the equality tests are in tests/test_conv.py).
+
+BLOCK = 4096
+
+
+def _column_blocks(m: int, block: int | None = None):
+    """Slices covering range(m) in runs of `block` (default BLOCK) columns."""
+    block = block or BLOCK
+    return (slice(start, start + block) for start in range(0, m, block))
+
+
+def blocked_matmul(a: np.ndarray, b: np.ndarray, block: int | None = None) -> np.ndarray:
+    """a @ b for a (..., p, k) and b (..., k, m), one block of b's columns at a time."""
+    out = np.empty((*a.shape[:-1], b.shape[-1]), np.result_type(a, b))
+    for cols in _column_blocks(b.shape[-1], block):
+        np.matmul(a, b[..., cols], out=out[..., cols])
+    return out
+
+
+def blocked_matmul_t(a: np.ndarray, b: np.ndarray, block: int | None = None) -> np.ndarray:
+    """a @ b^T for a (..., p, m) and b (..., q, m) with m long: the sum over blocks of columns of
+    the blocks' products."""
+    first, *rest = _column_blocks(a.shape[-1], block)
+    out = np.matmul(a[..., first], b[..., first].swapaxes(-1, -2))
+    for cols in rest:
+        out += np.matmul(a[..., cols], b[..., cols].swapaxes(-1, -2))
+    return out
 
 
 def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, c, s*h + d*i, s*w + d*j] (c in o's
-    group), as im2col then one matrix product (batched over groups). Saves the columns."""
-    n = x.shape[0]
-    o, _, kh, kw = w.shape
-    cols = im2col(x, (kh, kw), stride, padding, dilation, groups)
-    out = np.matmul(cols, _kernel_matrix(w, groups).transpose(0, 2, 1))  # (g, N Ho Wo, O/g)
-    out = out[0] if groups == 1 else out.transpose(1, 0, 2).reshape(-1, o)
-    out += b
-    ho, wo = out_size(x.shape[2:], (kh, kw), stride, padding, dilation)
-    # NCHW shape, channels-last memory: no copy, and the next im2col reads channels in runs.
-    return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), cols
+    group), as im2col then one matrix product (batched over groups, blocked over columns), the
+    flattened kernels on the left: the product is (O, N * Ho * Wo), so the output is NCHW in
+    shape and channel-major in memory, which the next layer's im2col and the gradients read in
+    long runs. Saves the columns."""
+    o = w.shape[0]
+    cols = im2col(x, w.shape[2:], stride, padding, dilation, groups)
+    out = blocked_matmul(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
+    out += b[:, None]
+    size = out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    return _channel_major(out, x.shape[0], size), cols
 
 
 def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
-    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: for each kernel offset, the output
-    gradient times that offset's kernel slice (one batched matrix product), scattered back onto
-    the padded input and cropped. This is conv_transpose2d(g, w)."""
+    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: the kernels transposed times the
+    output gradient's rows (one batched matrix product) give the gradient of every column, which
+    are scattered back onto the padded input and cropped. This is conv_transpose2d(g, w)."""
     n, _, ho, wo = g.shape
     o, cg, kh, kw = w.shape
-    per_offset = w.reshape(groups, o // groups, cg, kh * kw).transpose(3, 0, 1, 2)
-    dcols = np.matmul(_rows(g, groups)[None], per_offset)  # (kh kw, g, N Ho Wo, C/g)
-    dcols = dcols.transpose(0, 2, 1, 3).reshape(kh * kw, n, ho, wo, groups * cg)
+    kernels = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1).copy()
+    dcols = blocked_matmul(kernels, _rows(g, groups))  # (g, C/g kh kw, N Ho Wo)
+    dcols = dcols.reshape(groups * cg, kh, kw, n, ho, wo)
     padded = (n, cg * groups, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
     return crop_spatial(scatter_windows(dcols, padded, (kh, kw), stride, dilation), padding)
 
 
 def conv2d_weight_grad(cols, g, w_shape, groups):
-    """d<g, conv2d(x, w)>/dw from x's columns: (output gradient rows)^T @ columns, per group."""
-    o, cg, kh, kw = w_shape
-    dw = np.matmul(_rows(g, groups).transpose(0, 2, 1), cols)  # (g, O/g, kh kw C/g)
-    return dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
+    """d<g, conv2d(x, w)>/dw from x's columns: output gradient rows @ columns^T, per group."""
+    return blocked_matmul_t(_rows(g, groups), cols).reshape(w_shape)  # (g, O/g, C/g kh kw)
 
 
 def conv2d_bias_grad(g):

@@ -4,9 +4,10 @@
     .venv/bin/python -m benchmarks.run --quick          # a small smoke run (seconds)
     .venv/bin/python -m benchmarks.run --json           # print the JSON instead of the table
     .venv/bin/python -m benchmarks.run --output out.json
-    .venv/bin/python -m benchmarks.run --scalar-only    # without the tensor benchmark
+    .venv/bin/python -m benchmarks.run --scalar-only    # without the tensor benchmarks
 
-The tensor path is measured against PyTorch as well (`benchmarks/tensor.py`, also runnable alone).
+The tensor path is measured against PyTorch as well: an MLP (`benchmarks/tensor.py`) and LeNet-5
+(`benchmarks/lenet.py`), each also runnable alone.
 
 Times are CPU time of this process (`time.process_time`), so other load on the machine does not
 count. Every figure is a median over repeats; every ratio is micrograd's figure over ours (how many
@@ -487,15 +488,17 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--scalar-only",
         action="store_true",
-        help="skip the tensor benchmark against PyTorch (benchmarks.tensor)",
+        help="skip the tensor benchmarks against PyTorch (benchmarks.tensor, benchmarks.lenet)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write JSON")
     args = parser.parse_args(argv)
     result = run(QUICK if args.quick else FULL, quick=args.quick)
     if not args.scalar_only:
-        from benchmarks import tensor
+        from benchmarks import lenet, tensor
 
-        result["tensor"] = tensor.run(6_400 if args.quick else 60_000, 1 if args.quick else 3)
+        n, repeats = (6_400, 1) if args.quick else (60_000, 3)
+        result["tensor"] = tensor.run(n, repeats)
+        result["lenet"] = lenet.run(n, repeats, lenet.numpy_threads())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     if args.json:
@@ -504,6 +507,7 @@ def main(argv=None) -> dict:
         print(table(result))
         if "tensor" in result:
             print("\n" + tensor.table(result["tensor"]))
+            print("\n" + lenet.table(result["lenet"]))
     if not args.json:
         print(f"\nJSON written to {args.output}")
     return result

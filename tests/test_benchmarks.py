@@ -39,7 +39,7 @@ def quick_result(tmp_path_factory) -> dict:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # three subprocess runs each for the MLP rows and LeNet, on a shared machine
     )
     assert done.returncode == 0, done.stderr
     assert "| benchmark |" in done.stdout and "ratio" in done.stdout
@@ -85,3 +85,16 @@ def test_tensor_training_keeps_memory_flat(quick_result):
     # No graph may stay alive between steps: after 100 steps the traced memory is where it was
     # after 20 (a leaked graph of this network would be megabytes).
     assert abs(quick_result["tensor"]["memory"]["growth_bytes"]) < 100_000
+
+
+def test_lenet_epoch_against_torch_is_reported_with_flat_memory(quick_result):
+    lenet = quick_result["lenet"]
+    assert lenet["samples"] == 6_400 and lenet["batch"] == 64 and lenet["threads"] >= 1
+    for key in ("backprop_lab", "torch"):
+        assert math.isfinite(lenet["seconds"][key]) and lenet["seconds"][key] > 0, key
+    assert lenet["ratio_to_torch"] == pytest.approx(
+        lenet["seconds"]["backprop_lab"] / lenet["seconds"]["torch"]
+    )
+    memory = lenet["memory"]
+    assert memory["steps"] == 100 and abs(memory["growth_bytes"]) < 100_000
+    assert memory["traced_peak_bytes"] > memory["after_20"] > 0 and memory["max_rss_bytes"] > 0

@@ -2,15 +2,17 @@
 
 Each is a tensor-only registry entry (no scalar form) whose numeric work is a plain numpy kernel
 below, named for what it computes; `autograd.conv` checks the user's arguments, then applies the
-entry. Arrays are NCHW, as in PyTorch.
+entry. Arrays are NCHW in shape, as in PyTorch (a convolution's output is channel-major in
+memory under that shape: see `conv2d_forward`).
 
 Convolution is im2col: a strided view of the padded input holds every kernel-sized window
 without copying (`sliding_window_view`); one reshape copies the windows into a matrix of
-columns, and one matrix product with the flattened kernels gives every output pixel of every
-sample. Its two VJPs are convolutions themselves: the input's gradient is a transposed
-convolution of the output's gradient (`conv2d_input_grad`, a scatter of the columns back onto the
-input, one strided add per kernel offset, never a loop over pixels or samples), which is exactly
-`conv_transpose2d`'s forward; the kernel's gradient is the output's gradient times the columns.
+columns, and one matrix product with the flattened kernels (blocked over columns) gives every
+output pixel of every sample. Its two VJPs are convolutions themselves: the input's gradient is a
+transposed convolution of the output's gradient (`conv2d_input_grad`, a scatter of the columns
+back onto the input, one strided add per kernel offset, never a loop over pixels or samples),
+which is exactly `conv_transpose2d`'s forward; the kernel's gradient is the output's gradient
+times the columns.
 
 The VJPs of convolution, pooling and batch norm are numpy kernels on data, so those entries are
 `first_order`: `create_graph` refuses them by name. Padding and concatenation slice the gradient,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograd import Value
-from autograd.picture import KIND_FILL, OpBox, SummaryBox, ValueBox, plan_graph
+from autograd.viz.picture import KIND_FILL, OpBox, SummaryBox, ValueBox, plan_graph
 from nn import MLP
 
 

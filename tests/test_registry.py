@@ -277,7 +277,7 @@ def test_a_first_order_op_refuses_create_graph_by_name(key):
 
 @pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
 def test_a_tensor_only_ops_formula_renders_every_input_in_text_and_latex(key):
-    from autograd.explain import _Latex, _Text
+    from autograd.viz.explain import _Latex, _Text
 
     op = REGISTRY[key]
     xs = [f"x{i}" for i in range(op.arity or 2)]

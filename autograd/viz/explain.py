@@ -40,9 +40,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from .functional import grad
-from .value import Value
-from .walk import on_path, topological_order
+from ..functional import grad
+from ..value import Value
+from ..walk import on_path, topological_order
 
 __all__ = ["Derivation", "explain"]
 
@@ -173,7 +173,7 @@ def _close(a: float, b: float) -> bool:
 def _finite_differences(root: Value, wrt: Value) -> tuple[float, float, float] | None:
     """(central, left, right) differences of root in wrt.data, by re-running the forward of
     every node of the graph on floats; None when some op's forward is unknown or fails."""
-    from .gradcheck import forward_of
+    from ..check.gradcheck import forward_of
 
     order = topological_order(root)
     forwards = [forward_of(node.op, len(node.parents)) for node in order]

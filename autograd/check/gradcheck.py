@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from .backward import sum_to
-from .functional import grad
+from ..backward import sum_to
+from ..functional import grad
+from ..structure import flatten, is_container, leaves, rebuild
+from ..tensor import Tensor
+from ..value import Value
 from .report import Entry, Report, make_entry
-from .structure import flatten, is_container, leaves, rebuild
-from .tensor import Tensor
-from .value import Value
 
 __all__ = [
     "GradcheckError",

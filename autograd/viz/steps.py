@@ -24,9 +24,9 @@ import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from ..value import Value
+from ..walk import topological_order
 from .explain import _derivative_formulas, _equation, _Text
-from .value import Value
-from .walk import topological_order
 
 __all__ = [
     "BackwardStep",

@@ -27,10 +27,10 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
 
+from ..value import Value
 from .graph import DEFAULT_MAX_NODES, GraphvizNotFoundError, save_graph
 from .picture import plan_graph, value_fields
 from .steps import Steps, backprop_steps, number, numbers_text, op_rules, op_text
-from .value import Value
 
 __all__ = ["StepsPage", "save_steps", "show_steps"]
 
@@ -95,7 +95,7 @@ class StepsPage:
     @property
     def html(self) -> str:
         """The whole page: one file, with the SVG, the steps and the script inline."""
-        template = resources.files("autograd").joinpath("steps_template.html").read_text("utf-8")
+        template = (resources.files("autograd.viz") / "steps_template.html").read_text("utf-8")
         data = json.dumps(
             {"title": self.title, "frames": self.frames}, ensure_ascii=False, separators=(",", ":")
         )

@@ -118,7 +118,8 @@ __all__ = [
 # Where the tools lived before check/ and viz/: `import autograd.graph`, `from autograd.gradcheck
 # import ...` still work and give the very same module objects (names, isinstance, monkeypatching
 # behave as before). All of them are imported by `import autograd` anyway; the pytest plugin, which
-# needs pytest, keeps its old path as a small module of its own (autograd/pytest_plugin.py).
+# needs pytest, is a small module of its own (autograd/pytest_plugin.py). Type checkers do not
+# follow sys.modules: typed code imports the new paths (or the names from `autograd`).
 _MOVED = {
     "gradcheck": "check.gradcheck",
     "report": "check.report",

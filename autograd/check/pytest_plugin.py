@@ -1,6 +1,7 @@
 """pytest plugin: gradient checks in your own test suite, one line each.
 
-Installed with backprop-lab (the `pytest11` entry point), so in any project using it:
+Installed with backprop-lab (the `pytest11` entry point, under the plugin name
+`autograd.pytest_plugin`: that module re-exports this one), so in any project using it:
 
     def test_my_op(gradcheck):
         gradcheck(lambda x, y: x * y.tanh(), [0.5, -1.2], order=2)
@@ -9,15 +10,16 @@ Installed with backprop-lab (the `pytest11` entry point), so in any project usin
         assert_grads_close([a.grad, b.grad], [-2.0, 2.0])
 
 Fixtures:
-  gradcheck            `autograd.gradcheck.gradcheck` that raises on failure (the table of
+  gradcheck            `autograd.check.gradcheck` that raises on failure (the table of
                        mismatches, worst first, becomes the test's failure message) and otherwise
                        returns the report.
-  numerical_grad       `autograd.gradcheck.numerical_grad`.
-  assert_grads_close   `autograd.testing.assert_grads_close`.
+  numerical_grad       `autograd.check.numerical_grad`.
+  assert_grads_close   `autograd.check.assert_grads_close`.
 
 Default tolerances come from ini options (`gradcheck_eps`, `gradcheck_atol`, `gradcheck_rtol` in
 pytest.ini / pyproject's [tool.pytest.ini_options]); a call's own keywords win. Without the entry
-point, enable it with `-p autograd.pytest_plugin` or `pytest_plugins = ["autograd.pytest_plugin"]`.
+point, enable it with `-p autograd.pytest_plugin` or `pytest_plugins = ["autograd.pytest_plugin"]`
+(`-p no:autograd.pytest_plugin` turns the installed one off).
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ __all__ = [
 # needs pytest, is a small module of its own (autograd/pytest_plugin.py). Type checkers do not
 # follow sys.modules: typed code imports the new paths (or the names from `autograd`).
 _MOVED = {
-    "gradcheck": "check.gradcheck",
+    "gradcheck": "check",  # gradcheck.py held numerical_grad and compare_with_torch too
     "report": "check.report",
     "testing": "check.testing",
     "picture": "viz.picture",

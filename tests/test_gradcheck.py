@@ -11,7 +11,7 @@ import pytest
 from catalogue import BINARY, UNARY, pairs, points
 
 from autograd import Value
-from autograd.check.gradcheck import (
+from autograd.check import (
     GradcheckError,
     check_local_derivatives,
     compare_with_torch,

@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MOVED = {
-    "autograd.gradcheck": "autograd.check.gradcheck",
+    "autograd.gradcheck": "autograd.check",  # which holds all that gradcheck.py held
     "autograd.report": "autograd.check.report",
     "autograd.testing": "autograd.check.testing",
     "autograd.picture": "autograd.viz.picture",
@@ -34,6 +34,28 @@ def test_an_old_path_is_the_new_module(old, new):
     module = importlib.import_module(old)
     assert module is importlib.import_module(new)
     assert module.__all__ and all(hasattr(module, name) for name in module.__all__)
+
+
+def test_the_old_gradcheck_module_still_offers_all_its_names():
+    from autograd.gradcheck import (
+        GradcheckError,
+        GradcheckReport,
+        check_local_derivatives,
+        compare_with_torch,
+        gradcheck,
+        numerical_grad,
+    )
+
+    found = (GradcheckError, GradcheckReport, check_local_derivatives, compare_with_torch)
+    found += (gradcheck, numerical_grad)
+    assert found == (
+        autograd.GradcheckError,
+        autograd.GradcheckReport,
+        autograd.check_local_derivatives,
+        autograd.compare_with_torch,
+        autograd.gradcheck,
+        autograd.numerical_grad,
+    )
 
 
 def test_from_imports_of_old_paths_give_the_same_objects():

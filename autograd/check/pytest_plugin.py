@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import pytest
 
-from .gradcheck import ATOL, EPS, RTOL
+from .gradcheck import ATOL, RTOL
 from .gradcheck import gradcheck as _gradcheck
-from .gradcheck import numerical_grad as _numerical_grad
+from .numerical import EPS
+from .numerical import numerical_grad as _numerical_grad
 from .testing import assert_grads_close as _assert_grads_close
 
 __all__ = ["assert_grads_close", "gradcheck", "numerical_grad", "pytest_addoption"]

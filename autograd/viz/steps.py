@@ -23,10 +23,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from ..value import Value
 from ..walk import topological_order
 from .explain import _derivative_formulas, _equation, _Text
+
+if TYPE_CHECKING:
+    from .explain import _Graph
 
 __all__ = [
     "BackwardStep",
@@ -142,7 +146,7 @@ def backprop_steps(root: Value, gradient: float = 1.0, *, precision: int = 4) ->
             term = g * d
             after = grads[parent] = before + term  # as backward(): parent.grad += g * d
             known = formulas is not None  # an op without a formula (a custom one): its number
-            formula = formulas[i] if known else style.num(d)
+            formula = formulas[i] if formulas is not None else style.num(d)
             partial = style.partial(names[node], names[parent])
             derivative = f"{partial} = {formula}"
             if known and not _same_number(formula, d):
@@ -191,7 +195,9 @@ def op_rules(
     style = _Style(precision)
     formulas = None
     if names is not None:
-        formulas = _derivative_formulas(style, SimpleNamespace(names=names), node)
+        # explain's graph is read for its names only: the steps' names stand in for it.
+        graph = cast("_Graph", SimpleNamespace(names=names))
+        formulas = _derivative_formulas(style, graph, node)
     if operands is None:
         operands = [names[p] if names is not None else "?" for p in node.parents]
     return derivatives, formulas, _equation(style, node, operands)

@@ -5,7 +5,7 @@ local derivative and adding the product into the parent.
 `backprop_steps(root)` records that sequence without touching the graph (no `.grad` changes). Its
 numbers come from the engine's own rules, in the engine's own order, so the last step's gradients
 are exactly what `root.backward()` leaves in `.grad`. The page, the notebook widget and the
-animation that show it are in `autograd.steps_page`.
+animation that show it are in `autograd.viz.steps_page`.
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")

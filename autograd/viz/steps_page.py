@@ -1,4 +1,4 @@
-"""Watch backprop happen: the steps of `autograd.steps` as a page, a notebook widget, an animation.
+"""Watch backprop happen: the steps of `autograd.viz.steps` as a page, a notebook widget, a GIF.
 
 `save_steps(root, "backprop.html")` writes one self-contained HTML file (no network, works opened
 from disk): the graph drawn by Graphviz, a step slider, previous / play / next buttons and the

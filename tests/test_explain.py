@@ -7,8 +7,8 @@ from catalogue import UNARY, points
 
 from autograd import Value
 from autograd.custom import define_op
+from autograd.explain import MAX_PATHS, explain
 from autograd.functional import grad
-from autograd.viz.explain import MAX_PATHS, explain
 
 
 def two_paths():

@@ -23,7 +23,7 @@ from ..structure import flatten, is_container, leaves, rebuild
 from ..tensor import Tensor
 from ..value import Value
 
-__all__ = ["EPS", "Problem", "numerical_grad", "slope_1d", "slopes"]
+__all__ = ["EPS", "Problem", "component", "numerical_grad", "slope_1d", "slopes"]
 
 EPS = 1e-6
 

@@ -595,3 +595,24 @@ def test_parameters_option_draws_any_leaves_as_parameters():
     assert 'class="value parameter"' in line
     (line,) = [line for line in source.splitlines() if "{x0 |" in line]
     assert 'class="value input"' in line
+
+
+def test_a_described_module_box_says_what_the_module_is(dot, tmp_path):
+    from autograd import Tensor
+    from nn import Conv2d, Flatten, Linear, MaxPool2d, Sequential
+
+    model = Sequential(Conv2d(1, 2, 3, seed=0), "relu", MaxPool2d(2), Flatten(), Linear(8, 3))
+    x = Tensor(np.zeros((5, 1, 6, 6)), requires_grad=False, label="images")
+    picture = render(model(x), tmp_path, collapse=1, show_grad=False, describe=model.descriptions())
+    summaries = sorted(n.texts for n in picture.of_class("summary").values())
+    assert summaries == [
+        ["layer0 · Conv2d(1→2, 3×3)", "(5, 2, 4, 4) float64", "20 params"],
+        ["layer1 · ReLU", "(5, 2, 4, 4) float64"],
+        ["layer2 · MaxPool2d(2)", "(5, 2, 2, 2) float64"],
+        ["layer3 · Flatten()", "(5, 8) float64"],
+        ["layer4 · Linear(8→3)", "(5, 3) float64", "27 params"],
+    ]
+    assert [n.texts for n in picture.of_class("value").values()] == [
+        ["images", "(5, 1, 6, 6) float64"]
+    ]
+    assert len(picture.edges) == 5 and not picture.of_class("op")

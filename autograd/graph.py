@@ -198,7 +198,7 @@ def _dot(picture: Picture, rankdir: str, legend: bool):
             "height": "0.3",
         },
         edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9"},
-        body=_nest(bodies) + edges,
+        body=_nest(bodies, _cluster_labels(picture)) + edges,
     )
     if legend:
         graph.node(
@@ -344,8 +344,19 @@ def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) 
 # ------------------------------------------------------------------------------ DOT text
 
 
-def _nest(bodies: dict) -> list[str]:
-    """The statements of the top level with every cluster nested inside its parent module's.
+def _cluster_labels(picture: Picture) -> dict[str, str]:
+    """module path -> its cluster's label: "layer0 · Conv2d(1→16, 5×5, pad 2)" for a described
+    module drawn node by node, the bare path where its summary box already says what it is."""
+    folded = {s.module for s in picture.summaries}
+    return {
+        path: path if path in folded else f"{path} · {text}"
+        for path, text in picture.descriptions.items()
+    }
+
+
+def _nest(bodies: dict, labels: dict[str, str]) -> list[str]:
+    """The statements of the top level with every cluster nested inside its parent module's
+    (`labels`: a cluster's label where it is not the module path).
 
     Module paths are shallow (layer.neuron), but the walk uses an explicit stack all the same.
     """
@@ -372,7 +383,7 @@ def _nest(bodies: dict) -> list[str]:
         indent = "\t" * len(stack)
         depth = path.count(".")
         style = {
-            "label": _plain(path),
+            "label": _plain(labels.get(path, path)),
             "style": "rounded,filled",
             "fillcolor": CLUSTER_FILL[min(depth, len(CLUSTER_FILL) - 1)],
             "color": "#ADB5BD",

@@ -152,6 +152,7 @@ class Picture:
     module_of: dict  # node -> its module path (nodes outside modules are absent)
     fold: str | int | None  # the level modules are folded at (None: none folded)
     legend: Legend
+    descriptions: dict[str, str]  # module path -> what it is (`describe`), for cluster labels
 
 
 def plan_graph(
@@ -294,6 +295,7 @@ def plan_graph(
         module_of=owner,
         fold=fold,
         legend=legend,
+        descriptions=descriptions,
     )
 
 

@@ -109,11 +109,10 @@ def explain(
     `max_entries` entries are summarised (min, max, norm) and the text says so; an array of the
     derivation with more than `max_size` entries raises ValueError naming it, before any work.
 
-    >>> import numpy as np
     >>> from autograd import Tensor
-    >>> x, w = Tensor([1.0, 2.0], label="x"), Tensor([[0.5, -1.0], [0.25, 1.0]], label="W")
+    >>> x, w = Tensor([1.0, 2.0], label="x"), Tensor([[0.5, -1.0], [0.25, -1.0]], label="W")
     >>> loss = (x @ w).relu().sum()
-    >>> explain(loss, w).value              # x ⊗ [relu' of x @ W]: the second column is flat
+    >>> explain(loss, w).value              # x ⊗ [x @ W > 0]: x @ W = [1, -3]
     array([[1., 0.],
            [2., 0.]])
     """

@@ -564,6 +564,7 @@ MINIMUM = register(
     )
 )
 
+
 def _condition(s: Any, p: tuple) -> list:
     """A Tensor's condition (an array) by name in where's formula; a Value's is a fixed bool."""
     return [s.text("condition")] if p and np.ndim(p[0]) else []

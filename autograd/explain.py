@@ -802,7 +802,8 @@ def _explain_tensor(
     _name_leaves(graph)
     _refuse_large(graph, max_size)
     expected = np.asarray(grad(root, wrt))
-    value, local, broadcast = _accumulate(graph)
+    adjoint, local, broadcast = _accumulate(graph)
+    value = np.asarray(adjoint[wrt])
     float32 = value.dtype == np.float32
     backward_agrees = bool(
         np.allclose(
@@ -816,7 +817,7 @@ def _explain_tensor(
     checks = _tensor_checks(graph, value, expected, backward_agrees)
     renderings = {}
     for s in (_Text(precision, max_entries), _Latex(precision, max_entries)):
-        renderings[s.kind] = _tensor_sections(graph, s, value, local, broadcast)
+        renderings[s.kind] = _tensor_sections(graph, s, adjoint, local, broadcast)
     text = _tensor_text(renderings["text"], graph, value, checks, precision, max_entries)
     markdown = _tensor_markdown(renderings["latex"], graph, value, checks, precision, max_entries)
     verified = backward_agrees and checks.numeric_agrees is not False
@@ -874,10 +875,10 @@ def _params(node: Any) -> tuple:
     return tuple(node.op.args) + tuple(args)
 
 
-def _accumulate(graph: _Graph) -> tuple[np.ndarray, dict, dict]:
-    """Reverse accumulation with the ops' own VJPs: d root/d wrt, each edge's contribution
-    (summed over the parent's positions and back to its shape), and, for an edge whose
-    contribution was summed back from a broadcast, the shape it had."""
+def _accumulate(graph: _Graph) -> tuple[dict, dict, dict]:
+    """Reverse accumulation with the ops' own VJPs (the engine's `vjp` and `sum_to`): d root/d
+    node for each node on the path, each edge's contribution (summed over the parent's positions
+    and back to its shape), and, for an edge summed back from a broadcast, the shape it had."""
     from .backward import sum_to
 
     adjoint: dict = {graph.root: np.ones_like(graph.root.data)}
@@ -896,11 +897,9 @@ def _accumulate(graph: _Graph) -> tuple[np.ndarray, dict, dict]:
                 total = d if total is None else total + d
             local[node, parent] = total
             adjoint[parent] = adjoint[parent] + total if parent in adjoint else total
-    if graph.root is graph.wrt:
-        return np.ones_like(graph.root.data), local, broadcast
-    if graph.wrt not in adjoint:
-        return np.zeros_like(graph.wrt.data), local, broadcast
-    return np.asarray(adjoint[graph.wrt]), local, broadcast
+    if graph.wrt not in adjoint:  # root does not depend on wrt
+        adjoint[graph.wrt] = np.zeros_like(graph.wrt.data)
+    return adjoint, local, broadcast
 
 
 def _tensor_operand(s: _Text, graph: _Graph, node: Any) -> str:
@@ -979,12 +978,14 @@ def _vjp_rule(s: _Text, graph: _Graph, node: Any, parent: Any, positions: list) 
     return rule, derivative, note
 
 
-def _tensor_sections(graph: _Graph, s: _Text, value: Any, local: dict, broadcast: dict) -> list:
-    """Sections of (title, rows): each row (lhs, [rhs, ...], aside), in style `s`."""
+def _tensor_sections(graph: _Graph, s: _Text, adjoint: dict, local: dict, broadcast: dict) -> list:
+    """Sections of (kind, title, rows): each row (lhs, [rhs, ...], aside or None), in style `s`,
+    from the numbers of `_accumulate`."""
     if not graph.depends:
         return []
     name = graph.names
     total = s.total(name[graph.root], name[graph.wrt])
+    value = adjoint[graph.wrt]
     if graph.root is graph.wrt:
         return [("chain", "Chain rule", [(total, [s.array(value)], None)])]
     sections: list[tuple[str, str, list]] = []
@@ -1010,11 +1011,12 @@ def _tensor_sections(graph: _Graph, s: _Text, value: Any, local: dict, broadcast
             rule, derivative, note = _vjp_rule(s, graph, node, parent, positions)
             if (node, parent) in broadcast:
                 big, small = broadcast[node, parent], parent.data.shape
-                note = (
+                summed = (
                     f"{name[parent]} was broadcast from {s.shape(small)} to {s.shape(big)}: "
                     f"its gradient is summed over axis {s.axes(_broadcast_axes(big, small))}"
                 )
-                rule = s.call("sum_to", rule, s.shape(parent.data.shape))
+                note = f"{note}; {summed}" if note else summed
+                rule = s.call("sum_to", rule, s.shape(small))
             rules[node, parent] = rule
             rhs = [f"{s.adjoint(name[parent])} += {rule}"]
             aside = s.text(note) if note else None
@@ -1031,16 +1033,14 @@ def _tensor_sections(graph: _Graph, s: _Text, value: Any, local: dict, broadcast
     title += f" (g_v = d{name[graph.root]}/dv, shaped like v)"
     sections.append(("locals", title, locals_))
 
-    adjoint: dict = {graph.root: np.ones_like(graph.root.data)}
     children: dict = {}
     for node in graph.nodes:
         for parent, _ in graph.edges[node]:
             children.setdefault(parent, []).append(node)
     lines = [(g, [s.array(adjoint[graph.root])], None)]
-    for node in reversed([graph.wrt, *graph.nodes[:-1]]):
+    for node in reversed([graph.wrt, *graph.nodes[:-1]]):  # the root is the last node
         terms = children.get(node, [])
         parts = [local[c, node] for c in terms]
-        adjoint[node] = sum(parts[1:], parts[0])
         rhs = [" + ".join(rules[c, node] for c in terms)]
         if len(parts) > 1:
             rhs.append(" + ".join(s.array(part) for part in parts))

@@ -9,6 +9,13 @@ of every node between `wrt` and `root` (with its numbers), the local derivative 
 backpropagation performs). Nodes are called by their label, or n1, n2, ... in the order they
 were computed. As plain text (`str`), Markdown with maths (`.markdown`) and LaTeX (`.latex`).
 
+On a small Tensor graph (a one-element root: a loss) the same derivation is written with
+matrices: each definition names its op with its shapes (`matmul (2,2)@(2,3) -> (2,3)`), each edge
+its vector-Jacobian product (an elementwise rule entry by entry, `g_n2 += g_n3 ⊙ [n2 > 0]`; a
+structural op's from its entry's `vjp_formulas`, `g_W += X^T @ g_n1`; a broadcast input's summed
+back), and the chain rule is the reverse accumulation; arrays print whole up to `max_entries`
+entries, summarised beyond (and the text says so).
+
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
 >>> c = a * b + a

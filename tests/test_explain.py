@@ -469,3 +469,19 @@ def test_float32_tensors_are_checked_in_float64():
     w = Tensor(np.array([0.3, -0.7], dtype=np.float32), label="w")
     derivation = explain((w * w).exp().sum(), w)
     assert derivation.value.dtype == np.float32 and derivation.verified
+
+
+def test_a_structural_op_without_a_formula_is_named_and_its_numbers_still_shown():
+    from autograd.ops.core import Op, apply
+
+    # An unregistered entry with a VJP but no vjp_formulas: explain says so, naming the op.
+    twice_sum = Op(
+        "twice_sum", 1, array=lambda a: 2.0 * a.sum(), vjps=(lambda g, y, a: 2.0 * g + 0 * a,)
+    )
+    x = Tensor([1.0, -2.0, 0.5], label="x")
+    derivation = explain(apply(twice_sum, (x,)), x)
+    assert "  ∂n1/∂x:  g_x += vjp_twice_sum(g_n1)" in derivation.text
+    assert "(no formula for the op 'twice_sum': the numbers come from its VJP rule)" in (
+        derivation.text
+    )
+    assert derivation.value.tolist() == [2.0, 2.0, 2.0] and derivation.verified

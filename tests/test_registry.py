@@ -1,6 +1,7 @@
 """The facet test: every op of the registry has every facet, and each facet is right.
 
-For each entry: its formula and derivative formulas exist and `explain` renders and verifies them;
+For each entry: its formula and derivative formulas exist and `explain` renders and verifies them,
+on Values and (every op with an array forward, its VJP in matrix form) on Tensors;
 its scalar forward agrees with its array forward; its derivatives match finite differences at
 orders 1 and 2 (`gradcheck`) on Values and on Tensors, and PyTorch float64 where torch has the
 op (`compare_with_torch`); `trace` replays it. A newly registered op fails here until it is given

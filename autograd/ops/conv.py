@@ -118,8 +118,17 @@ def _max_pool2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
 
 def _avg_pool2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
     divisor = p[3]
-    share = s.frac(s.sub(g, "n,c,h,w"), str(divisor) if np.ndim(divisor) == 0 else "count")
+    # count_include_pad=False: each window's own count of unpadded entries
+    count = str(divisor) if np.ndim(divisor) == 0 else s.call("count", s.text("unpadded"))
+    share = s.frac(s.sub(g, "n,c,h,w"), count)
     return [f"{s.text('each')} {share} {s.text('to every entry of its window')}"]
+
+
+def _pad_kws(s, p) -> list:
+    if not p:
+        return []
+    widths, value = p
+    return [s.kw("widths", str(tuple(tuple(w) for w in widths))), s.kw("value", s.num(value))]
 
 
 def _pad_vjp_formulas(s, xs, out, g, p, shapes) -> list:
@@ -447,7 +456,7 @@ PAD = register(
         1,
         array=pad_forward,
         vjps=(lambda g, y, x, widths, value: pad_grad(g, widths),),  # a slice: any order
-        formula=lambda s, xs, p: s.call("pad", *xs),
+        formula=lambda s, xs, p: s.call("pad", *xs, *_pad_kws(s, p)),
         vjp_formulas=_pad_vjp_formulas,  # the padding cut away
         params=("widths", "value"),
     )
@@ -478,7 +487,7 @@ CONCATENATE = register(
         None,
         array=lambda *rest: np.concatenate(rest[:-3], axis=rest[-1]),  # rest: n, sizes, axis
         vjps=(),
-        formula=lambda s, xs, p: s.call("concatenate", *xs),
+        formula=lambda s, xs, p: s.call("concatenate", *xs, *[s.kw("axis", str(a)) for a in p[2:]]),
         vjp_formulas=_concatenate_vjp_formulas,  # each input its slice of g
         params=("n",),
     ),

@@ -123,8 +123,8 @@ EXPAND = register(
         array=lambda a, shape: np.broadcast_to(a, shape),
         vjps=(lambda g, y, a, shape: g,),
         formula=lambda s, xs, p: s.call("broadcast", xs[0], *(s.shape(v) for v in p)),
-        # the copies' gradients add up
-        vjp_formulas=lambda s, xs, out, g, p, shapes: [s.call("sum_to", g, s.shape(shapes[0]))],
+        # g as is: the engine sums the copies' gradients back, as for any broadcast input
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [g],
         params=("shape",),
     )
 )

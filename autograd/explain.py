@@ -929,21 +929,27 @@ def _tensor_equation(s: _Text, graph: _Graph, node: Any) -> str:
     return formula(s, xs, _params(node)) if formula is not None else s.call(str(op), *xs)
 
 
-def _group(x: str) -> str:
-    """x in parentheses when it is a sum or a difference (not when already grouped)."""
-    depth, split = 0, False
+def _top_level(x: str) -> list[int]:
+    """The positions of the spaces of `x` outside all brackets: where it splits into terms."""
+    depth, found = 0, []
     for i, ch in enumerate(x):
         depth += ch in "([{"
         depth -= ch in ")]}"
-        if depth == 0 and ch in "+-" and 0 < i < len(x) - 1 and x[i - 1] == " " == x[i + 1]:
-            split = True
+        if ch == " " and depth == 0:
+            found.append(i)
+    return found
+
+
+def _group(x: str) -> str:
+    """x in parentheses when it is a sum or a difference: the numerator or denominator of a/b."""
+    split = any(x[i + 1 : i + 3] in ("+ ", "- ") for i in _top_level(x))
     return f"({x})" if split else x
 
 
 def _paren(x: str) -> str:
-    """x in parentheses when it is a sum or a product (a call or a bracket stays as is)."""
-    whole = re.fullmatch(r"\[[^\[\]]*\]|[\w\\]+\(.*\)|\\left\[.*\\right\]", x)
-    return f"({x})" if " " in x and whole is None else x
+    """x in parentheses when it is more than one term or factor (`2 · n3`, `1 - n5^2`), as the
+    right operand of ⊙; a call, a bracket or a fraction stays as is."""
+    return f"({x})" if _top_level(x) else x
 
 
 def _vjp_rule(s: _Text, graph: _Graph, node: Any, parent: Any, positions: list) -> tuple:

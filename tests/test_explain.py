@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 from catalogue import UNARY, points
@@ -319,6 +321,16 @@ def test_tensor_gradients_equal_backward_and_torch(torch):
     ((tX @ tW + tb).relu() ** 2).sum().backward()
     np.testing.assert_allclose(derivations["W"].value, tW.grad.numpy(), rtol=1e-14)
     np.testing.assert_allclose(derivations["b"].value, tb.grad.numpy(), rtol=1e-14)
+    for x, t in ((W, tW), (b, tb)):  # the printed numbers too, to the 6 digits shown
+        last = [line for line in derivations[x.label].text.splitlines() if " = g_" in line][-1]
+        printed = ast.literal_eval(last.split(" = ")[-1])
+        np.testing.assert_allclose(printed, t.grad.numpy(), rtol=1e-6)
+
+
+def test_explaining_a_tensor_graph_touches_no_grad():
+    _, W, b, loss = layer()
+    explain(loss, W)
+    assert W.grad is None and b.grad is None and loss.grad is None
 
 
 def test_a_broadcast_input_has_its_gradient_summed_back_and_says_over_which_axis():

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from .backward import sum_to
 from .functional import grad
 from .ops.shape import index_text
 from .tensor import Tensor
@@ -886,8 +887,6 @@ def _accumulate(graph: _Graph) -> tuple[dict, dict, dict]:
     """Reverse accumulation with the ops' own VJPs (the engine's `vjp` and `sum_to`): d root/d
     node for each node on the path, each edge's contribution (summed over the parent's positions
     and back to its shape), and, for an edge summed back from a broadcast, the shape it had."""
-    from .backward import sum_to
-
     adjoint: dict = {graph.root: np.ones_like(graph.root.data)}
     local: dict = {}
     broadcast: dict = {}

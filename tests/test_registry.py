@@ -301,6 +301,10 @@ def _explained(key, derivation, on):
     assert "no formula for the op" not in text, text
     assert f"g_{on} += " in text, text  # the edge into the input: its VJP rule
     assert derivation.latex.count(r"\begin{aligned}") == 4
+    for latex in (derivation.latex, derivation.markdown):  # well formed: every group closed
+        assert latex.count("{") == latex.count("}"), latex
+        assert latex.count(r"\left") == latex.count(r"\right"), latex
+        assert latex.count(r"\begin{") == latex.count(r"\end{"), latex
 
 
 @pytest.mark.parametrize("key", sorted(STRUCTURAL))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from autograd.graph import GRAD_SCALE, GraphvizNotFoundError, draw_graph, save_graph
+from autograd.viz.graph import GRAD_SCALE, GraphvizNotFoundError, draw_graph, save_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -391,7 +391,7 @@ def test_draw_graph_returns_a_digraph_that_jupyter_displays():
 
 
 def test_importing_the_module_does_not_import_graphviz():
-    code = "import sys, autograd.graph; print('graphviz' in sys.modules)"
+    code = "import sys, autograd.viz.graph; print('graphviz' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, Value
-from autograd.picture import KIND_FILL, OpBox, SummaryBox, ValueBox, plan_graph
+from autograd.viz.picture import KIND_FILL, OpBox, SummaryBox, ValueBox, plan_graph
 from nn import MLP, losses
 
 

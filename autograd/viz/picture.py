@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import walk
+from .. import walk
 
 __all__ = [
     "CHECK_FAIL",
@@ -611,7 +611,7 @@ def _tooltip(node) -> str:
 
 def _check_ops(nodes: list) -> dict:
     """(status, entries) of every op node whose forward is known (see check_local_derivatives)."""
-    from .gradcheck import check_local_derivatives
+    from ..check.gradcheck import check_local_derivatives
 
     checks = {}
     for node in nodes:

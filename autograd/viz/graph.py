@@ -115,7 +115,7 @@ def draw_graph(
       highlight      a Value in the graph: mark every path from `root` down to it.
       legend         add a legend node for the kinds (or the |grad| scale) present.
       check          check every op's local derivatives against finite differences of its
-                     forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
+                     forward (`autograd.check.check_local_derivatives`): an op that disagrees
                      is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
       fold_parameters  False keeps parameters as their own boxes when modules fold (with

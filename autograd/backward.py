@@ -24,7 +24,7 @@ import numpy as np
 from . import mode
 from .walk import topological_order
 
-__all__ = ["backward", "gradients"]
+__all__ = ["backward", "broadcast_axes", "gradients", "sum_to"]
 
 _add_reduce = np.add.reduce
 
@@ -169,16 +169,21 @@ def _into_grad(grads: dict) -> None:
 def sum_to(grad: Any, shape: tuple) -> Any:
     """Sum `grad` (an array or a Tensor) over the axes broadcasting added or stretched, so it has
     `shape` again: the one place broadcasting is undone."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(grad.shape, shape)
     if grad.__class__ is np.ndarray:
         if axes:
             grad = _add_reduce(grad, axis=axes)
     elif axes:
         grad = grad.sum(axis=axes)
     return grad.reshape(shape) if grad.shape != shape else grad
+
+
+def broadcast_axes(big: tuple, small: tuple) -> tuple:
+    """The axes of shape `big` that broadcasting shape `small` to it added or stretched."""
+    lead = len(big) - len(small)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(small) if n == 1 and big[lead + i] != 1
+    )
 
 
 def _constant_like(root: Any, seed: Any) -> Any:

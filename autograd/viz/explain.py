@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import sum_to
+from ..backward import broadcast_axes, sum_to
 from ..functional import grad
 from ..ops.shape import index_text
 from ..tensor import Tensor
@@ -1025,7 +1025,7 @@ def _tensor_sections(graph: _Graph, s: _Text, adjoint: dict, local: dict, broadc
                 big, small = broadcast[node, parent], parent.data.shape
                 summed = (
                     f"{name[parent]} was broadcast from {s.shape(small)} to {s.shape(big)}: "
-                    f"its gradient is summed over axis {s.axes(_broadcast_axes(big, small))}"
+                    f"its gradient is summed over axis {s.axes(broadcast_axes(big, small))}"
                 )
                 note = f"{note}; {summed}" if note else summed
                 rule = s.call("sum_to", rule, s.shape(small))
@@ -1062,13 +1062,6 @@ def _tensor_sections(graph: _Graph, s: _Text, adjoint: dict, local: dict, broadc
     title = f"Chain rule by reverse accumulation, from {name[graph.root]} down to {name[graph.wrt]}"
     sections.append(("chain", title, lines))
     return sections
-
-
-def _broadcast_axes(big: tuple, small: tuple) -> tuple:
-    """The axes of `big` that broadcasting `small` to it added or stretched (as `sum_to`)."""
-    lead = len(big) - len(small)
-    stretched = (lead + i for i, n in enumerate(small) if n == 1 and big[lead + i] != 1)
-    return (*range(lead), *stretched)
 
 
 def _tensor_inputs(graph: _Graph) -> list:

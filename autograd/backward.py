@@ -86,6 +86,10 @@ def _propagate(order: list) -> None:
             (da,) = rule if rule.__class__ is tuple else rule(node.data, a.data)
             a.grad += g * da
         else:
+            accumulate = node.op.accumulate  # an op's own unrolled loop (the affine map)
+            if accumulate is not None:
+                accumulate(g, parents)
+                continue
             derivs = (
                 rule if rule.__class__ is tuple else rule(node.data, *[p.data for p in parents])
             )

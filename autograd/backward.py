@@ -11,8 +11,10 @@ parent's shape where broadcasting stretched it (the one place that happens), and
   gradient is a node whose own graph can be differentiated again.
 
 Scalars have one specialisation: the first-order `Value.backward()` is the float loop
-`_propagate`, because it is a training step's hot loop (see its comment for the figure);
-`tests/test_backward.py` proves it bit-for-bit equal to the generic engine.
+`_propagate`, because it is a training step's hot loop (see its comment for the figure), and an
+op may hand it its own unrolled step (`op.accumulate`: the neuron's affine node);
+`tests/test_engine.py` and `tests/test_speed_paths.py` prove both bit-for-bit equal to the
+generic engine.
 """
 
 from __future__ import annotations

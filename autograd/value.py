@@ -415,7 +415,7 @@ def affine(weights, inputs, bias: Value) -> Value:
     """
     n = len(weights)
     if len(inputs) != n:
-        raise ValueError(f"affine: {n} weights but {len(inputs)} inputs")
+        raise ValueError(f"affine: {n} weight(s) but {len(inputs)} input(s)")
     parents = [bias] * (2 * n + 1)  # (bias, w0, x0, w1, x1, ...), filled by slices
     parents[1::2] = weights
     parents[2::2] = inputs

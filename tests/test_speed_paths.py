@@ -11,6 +11,7 @@ import math
 from operator import mul
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -184,6 +185,14 @@ def test_affine_is_one_node_with_the_floats_of_its_products_summed():
     assert structure(generic) == structure(fast)
     with no_grad():
         assert affine(ws, xs, b).parents == ()
+
+
+def test_affine_names_itself_in_its_errors():
+    w, b = Value(0.5), Value(1.0)
+    with pytest.raises(ValueError, match=r"^affine: 1 weight\(s\) but 2 input\(s\)$"):
+        affine([w], [Value(1.0), Value(2.0)], b)
+    with pytest.raises(TypeError, match=r"^affine: expected a Value or a real number, got str"):
+        affine([w], ["1.0"], b)
 
 
 @settings(max_examples=200, deadline=None)

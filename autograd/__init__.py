@@ -8,6 +8,19 @@
 8.0
 """
 
+import importlib
+import sys
+
+from .check import (
+    GradcheckError,
+    GradcheckReport,
+    GradientMismatch,
+    assert_grads_close,
+    check_local_derivatives,
+    compare_with_torch,
+    gradcheck,
+    numerical_grad,
+)
 from .compile import Compiled, TraceError, trace
 from .conv import (
     avg_pool2d,
@@ -23,25 +36,24 @@ from .conv import (
     stack,
 )
 from .custom import define_op, primitive
-from .explain import Derivation, explain
 from .expression import parse_expression
 from .functional import grad, hessian, hvp, jacobian, value_and_grad
-from .gradcheck import (
-    GradcheckError,
-    GradcheckReport,
-    check_local_derivatives,
-    compare_with_torch,
-    gradcheck,
-    numerical_grad,
-)
-from .graph import GraphvizNotFoundError, draw_graph, save_graph
 from .mode import collector_paused, detect_anomaly, is_grad_enabled, no_grad
 from .ops import REGISTRY, Op
-from .steps import Steps, backprop_steps
-from .steps_page import StepsPage, save_steps, show_steps
 from .tensor import Tensor
-from .testing import GradientMismatch, assert_grads_close
 from .value import DomainError, Primitive, Value, affine, sum_values, zero_grad
+from .viz import (
+    Derivation,
+    GraphvizNotFoundError,
+    Steps,
+    StepsPage,
+    backprop_steps,
+    draw_graph,
+    explain,
+    save_graph,
+    save_steps,
+    show_steps,
+)
 from .walk import on_path, topological_order
 
 __all__ = [
@@ -101,3 +113,31 @@ __all__ = [
     "value_and_grad",
     "zero_grad",
 ]
+
+
+# Where the tools lived before check/ and viz/: `import autograd.graph`, `from autograd.gradcheck
+# import ...` still work and give the very same module objects (names, isinstance, monkeypatching
+# behave as before). All of them are imported by `import autograd` anyway; the pytest plugin, which
+# needs pytest, is a small module of its own (autograd/pytest_plugin.py). Type checkers do not
+# follow sys.modules: typed code imports the new paths (or the names from `autograd`).
+_MOVED = {
+    "gradcheck": "check",  # gradcheck.py held numerical_grad and compare_with_torch too
+    "report": "check.report",
+    "testing": "check.testing",
+    "picture": "viz.picture",
+    "graph": "viz.graph",
+    "explain": "viz.explain",
+    "steps": "viz.steps",
+    "steps_page": "viz.steps_page",
+    "steps_animation": "viz.steps_animation",
+}
+
+
+def _keep_old_paths() -> None:
+    for old, new in _MOVED.items():
+        module = importlib.import_module(f"{__name__}.{new}")
+        sys.modules[f"{__name__}.{old}"] = module
+        globals().setdefault(old, module)  # `autograd.gradcheck` stays the function, as before
+
+
+_keep_old_paths()

@@ -17,8 +17,8 @@ import statistics
 import time
 
 from autograd import Value
-from autograd.steps import backprop_steps
-from autograd.steps_page import StepsPage
+from autograd.viz.steps import backprop_steps
+from autograd.viz.steps_page import StepsPage
 from nn import MLP
 
 

@@ -11,9 +11,10 @@ beside this repository) the networks train on its first 8,000 images and test on
    max-pool 2, fc 128, dropout 0.5, fc 10; softmax cross-entropy, Adam (lr 1e-3), batch 64,
    on the training images plus one copy of each shifted by up to 2 pixels (`--augment 0`: none).
    Loss per epoch, test accuracy.
-2. Its computational graph folded by module, each layer's output shape in its box (like
-   TensorBoard's main graph), and a second picture of the auxiliary nodes: the loss, an L2
-   regulariser, and every parameter with the norm of its gradient (the gradient flow).
+2. Its computational graph folded by module, one box per layer saying what it is with its output
+   shape and parameter count (like TensorBoard's main graph), and a second picture of the
+   auxiliary nodes: the loss, an L2 regulariser, and every parameter with the norm of its
+   gradient (the gradient flow).
 3. The same network with tanh, sigmoid and softmax (over the channels, or the features)
    activations: loss curves and test accuracies side by side.
 4. A t-SNE of the first fully connected layer's weights (scikit-learn, the `examples` extra):
@@ -47,6 +48,7 @@ from nn import (
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
 AUGMENT, DECAY = 1, 1.0  # one shifted copy of each training image; a constant lr
+L2, GRAPH_DPI = 1e-4, 96  # the auxiliary picture's regulariser; the graph pictures' resolution
 
 
 def mnist_images(folder: Path) -> tuple:
@@ -154,29 +156,60 @@ def plot_losses(results: dict, path: Path) -> Path:
     return path
 
 
-def draw_graphs(net: Sequential, images: np.ndarray, labels: np.ndarray, out: Path) -> dict:
-    """The main graph folded by module (each layer's output shape), and the auxiliary nodes:
-    loss, L2 regulariser and every parameter with its gradient norm, after one backward pass."""
+def draw_graphs(
+    net: Sequential, images: np.ndarray, labels: np.ndarray, out: Path, suffix: str = ".png"
+) -> dict:
+    """The main graph folded by module, one box per layer saying what it is, its output shape and
+    its parameter count (TensorBoard's main graph), and the auxiliary nodes after one backward
+    pass: the loss, the L2 regulariser folded into one box fed by every parameter, and each
+    parameter's gradient norm (the gradient flow), clustered with its layer.
+
+    Both are drawn in training mode, the graph backpropagation runs through: dropout's mask is
+    then inside the dropout layer's box (in eval mode dropout is the identity, so its layer
+    would make no node and have no box). The network's mode is restored afterwards. `suffix`
+    picks the format (".svg", ".pdf": see `save_graph`)."""
+    training = net.training
+    net.train()
+    try:
+        return _graph_pictures(net, images, labels, out, suffix)
+    finally:
+        net.zero_grad()
+        net.train(training)
+
+
+def _graph_pictures(net: Sequential, images, labels, out: Path, suffix: str) -> dict:
+    describe = net.descriptions()  # layer0 -> "Conv2d(1→16, 5×5, pad 2)", ...
     x = Tensor(images, requires_grad=False, label="images")
     logits = net(x)
-    main = save_graph(logits, out / "graph_main.png", collapse=1, rankdir="TB", show_grad=False)
+    main = save_graph(
+        logits,
+        out / f"graph_main{suffix}",
+        collapse=1,
+        rankdir="TB",
+        show_grad=False,
+        describe=describe,
+        dpi=GRAPH_DPI,
+    )
     loss = losses.cross_entropy(logits, labels)
     loss.label = "cross-entropy"
-    reg = losses.l2(net.parameters(), 1e-4)
-    reg.label = "L2 (1e-4)"
+    parameters = net.parameters()
+    reg = losses.l2(parameters, L2)
+    reg.label = "L2"  # described below: one box, its sums and products folded inside
+    describe["L2"] = f"{_scientific(L2)} × Σ p² over the {len(parameters)} parameters"
     total = loss + reg
     total.label = "loss"
     net.zero_grad()
     total.backward()
     auxiliary = save_graph(
         total,
-        out / "graph_auxiliary.png",
+        out / f"graph_auxiliary{suffix}",
         collapse=1,
         rankdir="TB",
         color_by_grad=True,
         fold_parameters=False,
+        describe=describe,
+        dpi=GRAPH_DPI,
     )
-    net.zero_grad()
     return {"main": main, "auxiliary": auxiliary}
 
 
@@ -206,6 +239,10 @@ def tsne_of_fc_weights(net: Sequential, path: Path, seed: int = 0) -> Path | Non
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def _scientific(x: float) -> str:
+    return np.format_float_scientific(x, trim="-", exp_digits=1)  # 1e-4
 
 
 def _pyplot():

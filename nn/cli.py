@@ -18,9 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograd import GraphvizNotFoundError, Value, save_graph
+from autograd import GraphvizNotFoundError, Value, save_graph, save_steps
 from autograd.expression import parse_expression, variables
-from autograd.steps_page import save_steps
 
 from . import losses
 from .checkpoint import write_atomically

@@ -116,6 +116,9 @@ class Neuron(Module):
     def get_config(self) -> dict:
         return {"nin": len(self.w), "activation": self.activation}
 
+    def description(self) -> str:
+        return f"Neuron({len(self.w)} inputs, {self.activation})"
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -152,6 +155,10 @@ class Layer(Module):
     def get_config(self) -> dict:
         n = self.neurons[0]
         return {"nin": len(n.w), "nout": len(self.neurons), "activation": n.activation}
+
+    def description(self) -> str:
+        n = self.neurons[0]
+        return f"Layer({len(n.w)}→{len(self.neurons)}, {n.activation})"
 
     def __repr__(self) -> str:
         n = self.neurons[0]
@@ -235,6 +242,10 @@ class MLP(Module):
     def get_config(self) -> dict:
         c = self.config
         return {"nin": c["nin"], "nouts": c["nouts"], "activation": c["activations"]}
+
+    def description(self) -> str:
+        sizes = [len(self.layers[0].neurons[0].w)] + [len(layer.neurons) for layer in self.layers]
+        return f"MLP({'→'.join(map(str, sizes))})"
 
     def __repr__(self) -> str:
         c = self.config

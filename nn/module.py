@@ -142,6 +142,23 @@ class Module:
         for name, p in self._named_state():
             p.label = _join(prefix, name)
 
+    # ------------------------------------------------------------------ descriptions
+    def description(self) -> str:
+        """What this module computes, in one line for a graph picture's box
+        (`Conv2d(1→16, 5×5, pad 2)`); layers override it, the default is the class name."""
+        return type(self).__name__
+
+    def descriptions(self) -> dict[str, str]:
+        """Every labelled module's path -> its `description()`, this module's own included when it
+        has a path: what `draw_graph(..., describe=model.descriptions())` shows in each folded
+        module's box, and how it knows the modules without parameters (pooling, activations).
+
+        >>> from nn import MLP
+        >>> MLP(2, [3, 1], seed=0).descriptions()["layer0"]
+        'Layer(2→3, relu)'
+        """
+        return {m._path: m.description() for _, m in self.named_modules() if m._path}
+
     # ------------------------------------------------------------------ architecture
     def get_config(self) -> dict | None:
         """The JSON-ready constructor arguments that rebuild this module's architecture (not its

@@ -27,7 +27,7 @@ from autograd.conv import (
     max_pool2d,
 )
 
-from .activations import activate, check_activation, torch_layer
+from .activations import TABLE, activate, check_activation, torch_layer
 from .checkpoint import architecture, build
 from .checks import check_count, make_rng, show
 from .layers import _error_name, init_bound
@@ -96,6 +96,10 @@ class Linear(Module):
         nin, nout = self.W.shape
         return {"nin": nin, "nout": nout, "bias": self.b is not None, "dtype": str(self.W.dtype)}
 
+    def description(self) -> str:
+        nin, nout = self.W.shape
+        return f"Linear({nin}→{nout}{'' if self.b is not None else ', no bias'})"
+
     def __repr__(self) -> str:
         return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, dtype={self.W.dtype})"
 
@@ -107,7 +111,11 @@ class Activation(Module):
         self.name = check_activation(name, "Activation", "name")
 
     def __call__(self, x):
-        return activate(x, self.name)
+        out = activate(x, self.name)
+        return x if out is x else _labelled(out, self)  # "linear" is x itself: keep its label
+
+    def description(self) -> str:
+        return TABLE[self.name].torch_module or "Identity"
 
     def to_torch_layer(self, torch, dtype=None):
         return torch_layer(torch, self.name)
@@ -149,6 +157,9 @@ class Sequential(Module):
             raise ValueError(f"Sequential: layers must be a list, got {type(layers).__name__}")
         return cls(*[build(s, f"architecture.config.layers.{i}") for i, s in enumerate(layers)])
 
+    def description(self) -> str:
+        return f"Sequential({len(self.layers)} layers)"
+
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"
 
@@ -187,9 +198,28 @@ def init_bias(init: str, n: int, fan_in: int, rng: np.random.Generator) -> np.nd
     return np.zeros(n)
 
 
-def _labelled(out: Tensor, module: Module) -> Tensor:
+def _labelled(out, module: Module):
     out.label = getattr(module, "_path", "")  # marks the module boundary for graph clusters
     return out
+
+
+def _pair(value) -> tuple:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _size_text(value) -> str:
+    """A kernel size, stride or padding as a description shows it: `2`, or `2×3` when unequal."""
+    a, b = _pair(value)
+    return str(a) if a == b else f"{a}×{b}"
+
+
+def _options(*named: tuple[str, object, object]) -> str:
+    """`, stride 2, pad 1`: each (name, value, default) whose value is not the default."""
+    return "".join(
+        f", {name} {_size_text(value)}"
+        for name, value, default in named
+        if _pair(value) != _pair(default)
+    )
 
 
 class Conv2d(Module):
@@ -239,6 +269,17 @@ class Conv2d(Module):
             dtype=dtype or getattr(torch, str(self.W.dtype)),
         )
         return _copy_into(torch, layer, self.W, self.b)
+
+    def description(self) -> str:
+        o, c, kh, kw = self.W.shape
+        options = _options(
+            ("stride", self.stride, 1),
+            ("pad", self.padding, 0),
+            ("dilation", self.dilation, 1),
+            ("groups", self.groups, 1),
+        )
+        bias = "" if self.b is not None else ", no bias"
+        return f"Conv2d({c * self.groups}→{o}, {kh}×{kw}{options}{bias})"
 
     def __repr__(self) -> str:
         o, c, kh, kw = self.W.shape
@@ -304,6 +345,18 @@ class ConvTranspose2d(Module):
         )
         return _copy_into(torch, layer, self.W, self.b)
 
+    def description(self) -> str:
+        c, o, kh, kw = self.W.shape
+        options = _options(
+            ("stride", self.stride, 1),
+            ("pad", self.padding, 0),
+            ("output pad", self.output_padding, 0),
+            ("dilation", self.dilation, 1),
+            ("groups", self.groups, 1),
+        )
+        bias = "" if self.b is not None else ", no bias"
+        return f"ConvTranspose2d({c}→{o * self.groups}, {kh}×{kw}{options}{bias})"
+
     def __repr__(self) -> str:
         c, o, kh, kw = self.W.shape
         return f"ConvTranspose2d({c}, {o * self.groups}, kernel_size=({kh}, {kw}))"
@@ -330,6 +383,9 @@ class MaxPool2d(Module):
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding)
 
+    def description(self) -> str:
+        return _pool_description(self)
+
     def __repr__(self) -> str:
         return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
 
@@ -351,8 +407,19 @@ class AvgPool2d(Module):
             self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
         )
 
+    def description(self) -> str:
+        extra = "" if self.count_include_pad else ", padding not counted"
+        return _pool_description(self, extra)
+
     def __repr__(self) -> str:
         return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
+
+
+def _pool_description(pool: MaxPool2d | AvgPool2d, extra: str = "") -> str:
+    """`MaxPool2d(2)`; a stride other than the kernel size and any padding are named."""
+    stride = pool.kernel_size if pool.stride is None else pool.stride
+    options = _options(("stride", stride, pool.kernel_size), ("pad", pool.padding, 0))
+    return f"{type(pool).__name__}({_size_text(pool.kernel_size)}{options}{extra})"
 
 
 class Flatten(Module):
@@ -367,6 +434,10 @@ class Flatten(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Flatten(self.start_axis, self.end_axis)
+
+    def description(self) -> str:
+        axes = (self.start_axis, self.end_axis)
+        return "Flatten()" if axes == (1, -1) else f"Flatten(axes {axes[0]}..{axes[1]})"
 
     def __repr__(self) -> str:
         return "Flatten()"
@@ -390,6 +461,9 @@ class Dropout(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Dropout(self.p)
+
+    def description(self) -> str:
+        return f"Dropout({self.p:g})"
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
@@ -453,6 +527,10 @@ class _BatchNorm(Module):
                 layer.bias.copy_(torch.as_tensor(self.b.data))
         return layer
 
+    def description(self) -> str:
+        affine = "" if self.W is not None else ", no affine"
+        return f"{type(self).__name__}({self.running_mean.shape[0]}{affine})"
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.running_mean.shape[0]})"
 
@@ -482,6 +560,9 @@ class Softmax(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Softmax(dim=self.axis)
+
+    def description(self) -> str:
+        return f"Softmax(axis {self.axis})"
 
     def __repr__(self) -> str:
         return f"Softmax(axis={self.axis})"

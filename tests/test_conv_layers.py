@@ -208,3 +208,44 @@ def test_softmax_layer_maps_to_torch_with_its_axis(torch):
     theirs = to_torch(model)(torch.tensor(x)).detach().numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     np.testing.assert_allclose(ours.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("layer", "description"),
+    [
+        (Conv2d(1, 16, 5, padding=2), "Conv2d(1→16, 5×5, pad 2)"),
+        (Conv2d(4, 8, (3, 1), stride=(2, 1), groups=2, bias=False),
+         "Conv2d(4→8, 3×1, stride 2×1, groups 2, no bias)"),
+        (Conv2d(3, 6, 3, dilation=2, padding=(1, 1)), "Conv2d(3→6, 3×3, pad 1, dilation 2)"),
+        (ConvTranspose2d(16, 8, 4, stride=2, padding=1),
+         "ConvTranspose2d(16→8, 4×4, stride 2, pad 1)"),
+        (MaxPool2d(2), "MaxPool2d(2)"),
+        (MaxPool2d(3, stride=2, padding=1), "MaxPool2d(3, stride 2, pad 1)"),
+        (MaxPool2d(2, stride=2), "MaxPool2d(2)"),
+        (AvgPool2d((2, 3), count_include_pad=False), "AvgPool2d(2×3, padding not counted)"),
+        (Flatten(), "Flatten()"),
+        (Flatten(2), "Flatten(axes 2..-1)"),
+        (Dropout(0.5), "Dropout(0.5)"),
+        (Linear(1568, 128), "Linear(1568→128)"),
+        (Linear(3, 2, bias=False), "Linear(3→2, no bias)"),
+        (BatchNorm2d(16), "BatchNorm2d(16)"),
+        (BatchNorm1d(4, affine=False), "BatchNorm1d(4, no affine)"),
+    ],
+)  # fmt: skip
+def test_each_layer_describes_itself_in_one_line(layer, description):
+    assert layer.description() == description
+
+
+def test_a_models_descriptions_name_every_layer_by_its_path_activations_included():
+    model = Sequential(Conv2d(1, 2, 3), "relu", MaxPool2d(2), Sequential(Flatten(), "tanh"))
+    assert model.descriptions() == {
+        "layer0": "Conv2d(1→2, 3×3)",
+        "layer1": "ReLU",
+        "layer2": "MaxPool2d(2)",
+        "layer3": "Sequential(2 layers)",
+        "layer3.layer0": "Flatten()",
+        "layer3.layer1": "Tanh",
+    }
+    out = model(Tensor(images(2, 1, 6), requires_grad=False))
+    assert out.label == "layer3.layer1", "an activation labels its output with its path"
+    assert out.parents[0].label == "layer3.layer0"

@@ -8,11 +8,11 @@ import math
 import pytest
 
 from autograd import Value, no_grad
+from autograd.check.gradcheck import GradcheckError, gradcheck
 from autograd.custom import define_op, primitive
 from autograd.functional import grad, hessian
-from autograd.gradcheck import GradcheckError, gradcheck
-from autograd.graph import CHECK_FAIL, draw_graph, save_graph
 from autograd.value import cos, exp, log
+from autograd.viz.graph import CHECK_FAIL, draw_graph, save_graph
 
 
 # softplus written as a custom op: d ln(1 + e^x)/dx = e^x / (1 + e^x) = 1 - e^-out.

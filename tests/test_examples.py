@@ -254,7 +254,7 @@ def test_three_by_three_training_lowers_the_test_loss(ran):
 def test_worked_network_picture_fits_a_slide_and_shows_parameters_as_parameters(worked, dot):
     from matplotlib.image import imread
 
-    from autograd.graph import KIND_FILL
+    from autograd.viz.graph import KIND_FILL
 
     image = imread(worked["out"] / "graph.png")[..., :3]
     height, width = image.shape[:2]

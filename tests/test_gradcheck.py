@@ -11,14 +11,14 @@ import pytest
 from catalogue import BINARY, UNARY, pairs, points
 
 from autograd import Value
-from autograd.gradcheck import (
+from autograd.check import (
     GradcheckError,
     check_local_derivatives,
     compare_with_torch,
     gradcheck,
     numerical_grad,
 )
-from autograd.report import compare
+from autograd.check.report import compare
 
 
 def away_from_kinks(op, xs):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from autograd.graph import GRAD_SCALE, GraphvizNotFoundError, draw_graph, save_graph
+from autograd.viz.graph import GRAD_SCALE, GraphvizNotFoundError, draw_graph, save_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -391,7 +391,7 @@ def test_draw_graph_returns_a_digraph_that_jupyter_displays():
 
 
 def test_importing_the_module_does_not_import_graphviz():
-    code = "import sys, autograd.graph; print('graphviz' in sys.modules)"
+    code = "import sys, autograd.viz.graph; print('graphviz' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
@@ -595,3 +595,43 @@ def test_parameters_option_draws_any_leaves_as_parameters():
     assert 'class="value parameter"' in line
     (line,) = [line for line in source.splitlines() if "{x0 |" in line]
     assert 'class="value input"' in line
+
+
+def test_a_described_module_box_says_what_the_module_is(dot, tmp_path):
+    from autograd import Tensor
+    from nn import Conv2d, Flatten, Linear, MaxPool2d, Sequential
+
+    model = Sequential(Conv2d(1, 2, 3, seed=0), "relu", MaxPool2d(2), Flatten(), Linear(8, 3))
+    x = Tensor(np.zeros((5, 1, 6, 6)), requires_grad=False, label="images")
+    picture = render(model(x), tmp_path, collapse=1, show_grad=False, describe=model.descriptions())
+    summaries = sorted(n.texts for n in picture.of_class("summary").values())
+    assert summaries == [
+        ["layer0 · Conv2d(1→2, 3×3)", "(5, 2, 4, 4) float64", "20 params"],
+        ["layer1 · ReLU", "(5, 2, 4, 4) float64"],
+        ["layer2 · MaxPool2d(2)", "(5, 2, 2, 2) float64"],
+        ["layer3 · Flatten()", "(5, 8) float64"],
+        ["layer4 · Linear(8→3)", "(5, 3) float64", "27 params"],
+    ]
+    assert [n.texts for n in picture.of_class("value").values()] == [
+        ["images", "(5, 1, 6, 6) float64"]
+    ]
+    assert len(picture.edges) == 5 and not picture.of_class("op")
+
+
+def test_a_described_module_drawn_node_by_node_names_its_cluster():
+    from autograd import Tensor
+    from nn import Conv2d, MaxPool2d, Sequential
+
+    model = Sequential(Conv2d(1, 2, 3, seed=0), "relu", MaxPool2d(2))
+    out = model(Tensor(np.zeros((1, 1, 6, 6)), requires_grad=False, label="images"))
+    out.sum().backward()
+    unfolded = draw_graph(out, describe=model.descriptions()).source
+    for label in ("layer0 · Conv2d(1→2, 3×3)", "layer1 · ReLU", "layer2 · MaxPool2d(2)"):
+        assert f'label="{label}"' in unfolded, label
+    folded = draw_graph(
+        out, collapse=1, fold_parameters=False, describe=model.descriptions()
+    ).source
+    assert re.search(r'subgraph "cluster_layer0" \{\s*graph \[label="layer0" ', folded), (
+        "the box inside already says what layer0 is"
+    )
+    assert "cluster_layer1" not in folded, "a folded module without parameters has no cluster"

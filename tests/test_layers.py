@@ -136,3 +136,19 @@ def test_layers_and_export_read_the_one_table():
     assert layers.ACTIVATIONS is activations.ACTIVATIONS
     assert layers.activate is activations.activate is tensor_layers.activate
     assert export.torch_layer is activations.torch_layer is tensor_layers.torch_layer
+
+
+def test_scalar_modules_describe_themselves_for_graph_pictures():
+    model = MLP(3, [4, 2], activation="tanh")
+    assert model.description() == "MLP(3→4→2)"
+    described = model.descriptions()
+    assert described["layer0"] == "Layer(3→4, tanh)"
+    assert described["layer1.neuron1"] == "Neuron(4 inputs, linear)"
+    assert len(described) == 2 + 4 + 2, "every layer and neuron, not the unlabelled model"
+    assert Neuron(2).descriptions() == {"neuron": "Neuron(2 inputs, relu)"}
+
+
+def test_a_linear_activation_layer_keeps_its_inputs_label():
+    model = Sequential(Linear(2, 2, seed=0), "linear", "relu")
+    out = model(Tensor(np.ones((1, 2)), requires_grad=False))
+    assert out.label == "layer2" and out.parents[0].label == "layer0", "linear is x itself"

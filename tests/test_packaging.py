@@ -18,6 +18,7 @@ import pytest
 from conftest import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = "autograd/viz/steps_template.html"
 SKIP = {".git", ".venv", "out", "build", "dist", "__pycache__", ".ruff_cache", ".hypothesis"}
 
 pytestmark = pytest.mark.packaging
@@ -59,13 +60,25 @@ def bare_venv(dist) -> Path:
 def test_wheel_ships_both_packages_with_py_typed(dist):
     (wheel,) = dist.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"autograd/py.typed", "nn/py.typed", "nn/micrograd.py", "autograd/graph.py"} <= names
+    assert {"autograd/py.typed", "nn/py.typed", "nn/micrograd.py", "autograd/viz/graph.py"} <= names
+    assert {f"autograd/check/{m}.py" for m in ("numerical", "gradcheck", "torch")} <= names
     assert not [n for n in names if n.startswith(("tests/", "examples/"))]
     (sdist,) = dist.glob("*.tar.gz")
     assert sdist.name == wheel.name.split("-py3")[0] + ".tar.gz"
     with tarfile.open(sdist) as archive:
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"autograd/py.typed", "nn/py.typed", "pyproject.toml", "README.md"} <= members
+    # The step-through page's template is package data, in both.
+    assert TEMPLATE in names and TEMPLATE in members
+
+
+def test_wheel_registers_the_pytest_plugin_under_its_name(dist):
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (path,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        text = archive.read(path).decode()
+    section = text.split("[pytest11]", 1)[1].split("\n[", 1)[0]
+    assert section.split() == ["autograd.pytest_plugin", "=", "autograd.pytest_plugin"]
 
 
 def test_installed_without_extras_the_demo_runs_with_one_line_notes(dist, bare_venv, tmp_path):
@@ -99,3 +112,9 @@ def test_installed_without_extras_the_demo_runs_with_one_line_notes(dist, bare_v
     )
     typed = run(bare_venv, "-c", code, cwd=tmp_path)
     assert typed.stdout.strip() == "True", typed.stderr
+    code = (
+        "from importlib import resources; "
+        "print(resources.files('autograd.viz').joinpath('steps_template.html').is_file())"
+    )
+    template = run(bare_venv, "-c", code, cwd=tmp_path)
+    assert template.stdout.strip() == "True", template.stderr

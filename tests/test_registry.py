@@ -1,6 +1,7 @@
 """The facet test: every op of the registry has every facet, and each facet is right.
 
-For each entry: its formula and derivative formulas exist and `explain` renders and verifies them;
+For each entry: its formula and derivative formulas exist and `explain` renders and verifies them,
+on Values and (every op with an array forward, its VJP in matrix form) on Tensors;
 its scalar forward agrees with its array forward; its derivatives match finite differences at
 orders 1 and 2 (`gradcheck`) on Values and on Tensors, and PyTorch float64 where torch has the
 op (`compare_with_torch`); `trace` replays it. A newly registered op fails here until it is given
@@ -229,6 +230,8 @@ def test_every_op_has_every_facet(key):
     # either way `test_trace_replays_the_op_on_floats_and_batches` runs it.
     assert key in ELEMENTWISE or key in STRUCTURAL, f"{key}: give the op test points here"
     assert (key in ELEMENTWISE) == op.elementwise
+    if op.array is not None:  # explain on tensors: an elementwise rule entry by entry, or a VJP
+        assert op.elementwise or op.vjp_formulas is not None, f"{key}: no vjp_formulas"
 
 
 @pytest.mark.parametrize("key", sorted(set(SCALAR_OPS) & set(ARRAY_ELEMENTWISE)))
@@ -282,14 +285,75 @@ def test_a_first_order_op_refuses_create_graph_by_name(key):
 
 @pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))
 def test_a_tensor_only_ops_formula_renders_every_input_in_text_and_latex(key):
-    from autograd.explain import _Latex, _Text
+    from autograd.viz.explain import _Latex, _Text
 
     op = REGISTRY[key]
     xs = [f"x{i}" for i in range(op.arity or 2)]
     for style in (_Text(4), _Latex(4)):
         rendered = op.formula(style, xs, ())
         assert all(x in rendered for x in xs), (key, rendered)
-    assert op.formula(_Text(4), xs, ()) in (f"{key}({', '.join(xs)})", "x0 · x1"), key
+    assert op.formula(_Text(4), xs, ()) in (
+        f"{key}({', '.join(xs)})",
+        "broadcast(x0)",  # expand: what it does
+        "x0 @ x1",
+    ), key
+
+
+def _explained(key, derivation, on):
+    """What explain wrote for the op `key` (its shapes, its VJP in matrix form, no fallback)."""
+    text = derivation.text
+    assert f"{REGISTRY[key]} (" in text, text  # the op with its shapes: `matmul (2,3)@(3,2)`
+    assert "no formula for the op" not in text, text
+    assert f"g_{on} += " in text, text  # the edge into the input: its VJP rule
+    assert derivation.latex.count(r"\begin{aligned}") == 4
+    for latex in (derivation.latex, derivation.markdown):  # well formed: every group closed
+        assert latex.count("{") == latex.count("}"), latex
+        assert latex.count(r"\left") == latex.count(r"\right"), latex
+        assert latex.count(r"\begin{") == latex.count(r"\end{"), latex
+
+
+@pytest.mark.parametrize("key", sorted(STRUCTURAL))
+def test_explain_writes_and_verifies_every_structural_op_on_tensors(key):
+    f, _, shapes = STRUCTURAL[key]
+    rng = np.random.default_rng(7)
+    inputs = [Tensor(rng.uniform(-1.0, 1.0, s), label=f"x{i}") for i, s in enumerate(shapes)]
+    y = f(*inputs)
+    y.backward()
+    for i, x in enumerate(inputs):
+        derivation = explain(y, x)
+        assert derivation.verified, derivation.text
+        assert derivation.backward_agrees and derivation.numeric_agrees
+        np.testing.assert_allclose(derivation.value, x.grad, rtol=1e-12, atol=1e-15)
+        _explained(key, derivation, f"x{i}")
+
+
+@pytest.mark.parametrize("key", sorted(STRUCTURAL))
+def test_explain_on_tensors_agrees_with_torch(torch, key):
+    ours, theirs, shapes = STRUCTURAL[key]
+    rng = np.random.default_rng(8)
+    arrays = [rng.uniform(-1.0, 1.0, s) for s in shapes]
+    inputs = [Tensor(a, label=f"x{i}") for i, a in enumerate(arrays)]
+    y = ours(*inputs)
+    leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
+    theirs(torch, *leaves).backward()
+    for x, leaf in zip(inputs, leaves):
+        np.testing.assert_allclose(explain(y, x).value, leaf.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("key", ARRAY_ELEMENTWISE)
+def test_explain_writes_and_verifies_every_elementwise_op_on_tensors(key):
+    op = REGISTRY[key]
+    arrays = _arrays(key)
+    params = _tensor_params(key, len(arrays[0]))
+    inputs = [Tensor(a, label=f"x{i}") for i, a in enumerate(arrays)]
+    y = (apply(op, tuple(inputs), *params) ** 2).sum()
+    y.backward()
+    for i, x in enumerate(inputs):
+        derivation = explain(y, x)
+        assert derivation.verified, derivation.text
+        np.testing.assert_allclose(derivation.value, x.grad, rtol=1e-12, atol=1e-15)
+        _explained(key, derivation, f"x{i}")
+        assert "entry by entry" in derivation.text
 
 
 @pytest.mark.parametrize("key", sorted(set(BUILT_IN) - set(SCALAR_OPS)))

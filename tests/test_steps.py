@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from test_properties import inputs, programs, run
 
 from autograd import Value
-from autograd.steps import backprop_steps, number
+from autograd.viz.steps import backprop_steps, number
 from nn import MLP
 
 

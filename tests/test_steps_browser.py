@@ -10,8 +10,8 @@ import pytest
 from conftest import require_module, require_program
 
 from autograd import Value
-from autograd.graph import _fields
-from autograd.steps_page import save_steps, show_steps
+from autograd.viz.graph import _fields
+from autograd.viz.steps_page import save_steps, show_steps
 from nn import MLP
 
 CHROMIUM_FLAGS = (

@@ -10,8 +10,8 @@ import pytest
 from conftest import require_module
 
 from autograd import Value
-from autograd.graph import _fields
-from autograd.steps_page import StepsPage, save_steps, show_steps, svg_frame
+from autograd.viz.graph import _fields
+from autograd.viz.steps_page import StepsPage, save_steps, show_steps, svg_frame
 from nn import MLP
 
 
@@ -149,10 +149,10 @@ def test_the_example_script_writes_its_pages(tmp_path, dot):
 
 
 def test_without_graphviz_the_error_says_what_to_install(monkeypatch):
-    import autograd.graph
+    import autograd.viz.graph
     from autograd import GraphvizNotFoundError
 
-    monkeypatch.setattr(autograd.graph.shutil, "which", lambda name: None)
+    monkeypatch.setattr(autograd.viz.graph.shutil, "which", lambda name: None)
     with pytest.raises(GraphvizNotFoundError, match="Install the Debian package `graphviz`"):
         show_steps(neuron()[0])
 

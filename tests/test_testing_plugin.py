@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from autograd.testing import GradientMismatch, assert_grads_close
+from autograd.check.testing import GradientMismatch, assert_grads_close
 
 pytest_plugins = ["pytester"]
 # The plugin loaded explicitly (works with or without the entry point installed); the heavy

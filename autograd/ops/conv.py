@@ -40,6 +40,130 @@ __all__ = [
 Pair = tuple[int, int]
 
 
+# -------------------------------------------------------------------- formulas for explain
+# Each renders with a style `s` of `autograd.explain` (plain text or LaTeX); `p` holds the
+# entry's parameters (empty when a bare formula is asked for), `shapes` the inputs' shapes.
+
+
+def _pair_text(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]},{pair[1]})"
+
+
+def _window_kws(s, names, values, defaults) -> list:
+    """The non-default window parameters as keywords: stride=2, padding=1."""
+    return [
+        s.kw(name, _pair_text(v) if isinstance(v, tuple) else str(v))
+        for name, v, default in zip(names, values, defaults)
+        if v != default
+    ]
+
+
+def _conv_kws(s, p) -> list:
+    return _window_kws(
+        s, ("stride", "padding", "dilation", "groups"), p, ((1, 1), (0, 0), (1, 1), 1)
+    )
+
+
+def _slide(s, p) -> str:
+    """The input index an output pixel (h, w) meets at kernel offset (i, j): s h + d i."""
+    (sh, sw), (dh, dw) = p[0], p[2]
+
+    def term(stride, out, dilation, k):
+        return f"{stride if stride != 1 else ''}{out}+{dilation if dilation != 1 else ''}{k}"
+
+    return f"{term(sh, 'h', dh, 'i')},{term(sw, 'w', dw, 'j')}"
+
+
+def _padded(s, x, padding) -> str:
+    return s.call("pad", x) if any(padding) else x
+
+
+def _conv2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    x, w, _ = xs
+    where = s.text(" (c in the group of o)") if p[3] != 1 else ""
+    return [
+        s.call("conv_transpose2d", g, w, *_conv_kws(s, p)),
+        s.sigma(
+            "n,h,w",
+            s.times.join((s.sub(g, "n,o,h,w"), s.sub(_padded(s, x, p[1]), f"n,c,{_slide(s, p)}"))),
+        )
+        + where,
+        s.call("sum", g, s.kw("axis", "(0,2,3)")),
+    ]
+
+
+def _conv_transpose2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    x, w, _ = xs
+    p = p[1:]  # after the output size: stride, padding, dilation, groups
+    return [
+        s.call("conv2d", g, w, *_conv_kws(s, p)),
+        s.sigma(
+            "n,h,w",
+            s.times.join((s.sub(x, "n,c,h,w"), s.sub(_padded(s, g, p[1]), f"n,o,{_slide(s, p)}"))),
+        ),
+        s.call("sum", g, s.kw("axis", "(0,2,3)")),
+    ]
+
+
+def _pool_kws(s, p) -> list:
+    return _window_kws(s, ("kernel", "stride", "padding"), p[:3], (None, None, (0, 0)))
+
+
+def _max_pool2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    return [
+        f"{s.text('each')} {s.sub(g, 'n,c,h,w')} "
+        f"{s.text('to the first maximum of its window in')} {xs[0]}"
+    ]
+
+
+def _avg_pool2d_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    divisor = p[3]
+    # count_include_pad=False: each window's own count of unpadded entries
+    count = str(divisor) if np.ndim(divisor) == 0 else s.call("count", s.text("unpadded"))
+    share = s.frac(s.sub(g, "n,c,h,w"), count)
+    return [f"{s.text('each')} {share} {s.text('to every entry of its window')}"]
+
+
+def _pad_kws(s, p) -> list:
+    if not p:
+        return []
+    widths, value = p
+    return [s.kw("widths", str(tuple(tuple(w) for w in widths))), s.kw("value", s.num(value))]
+
+
+def _pad_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    widths = p[0]
+    return [s.at(g, tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, shapes[0])))]
+
+
+def _concatenate_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    _, sizes, axis = p
+    parts = []
+    for i in range(len(xs)):
+        index = [slice(None)] * len(shapes[i])
+        index[axis] = slice(sum(sizes[:i]), sum(sizes[: i + 1]))
+        parts.append(s.at(g, tuple(index)))
+    return parts
+
+
+def _batch_norm_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    x, w, _ = xs
+    axes = s.kw("axis", s.axes(p[0]))
+    gh, xh = s.hat("g"), s.hat(x)
+
+    def mean(v):
+        return s.call("mean", v, axes)
+
+    sigma = s.call("sqrt", f"{s.call('var', x, axes)} + {s.num(p[1])}")
+    return [
+        s.frac(f"{gh} - {mean(gh)} - {xh}{s.odot}{mean(gh + s.odot + xh)}", sigma)
+        + s.text(", where ")
+        + f"{gh} = {g}{s.odot}{w}, {xh} = {s.frac(f'{x} - {mean(x)}', sigma)}",
+        s.call("sum", g + s.odot + xh, axes),
+        s.call("sum", g, axes),
+    ]
+
+
 # -------------------------------------------------------------------- windows (im2col)
 
 
@@ -175,7 +299,8 @@ CONV2D = register(
             ),
             lambda g, y, x, w, b, s, p, d, groups, cols: conv2d_bias_grad(g),
         ),
-        formula=lambda s, xs, p: s.call("conv2d", *xs),
+        formula=lambda s, xs, p: s.call("conv2d", *xs, *_conv_kws(s, p[:4]) if p else ()),
+        vjp_formulas=_conv2d_vjp_formulas,
         params=("stride", "padding", "dilation", "groups"),
         saves=True,  # the columns (im2col of x): the kernel's gradient reuses them
         first_order=True,
@@ -205,7 +330,8 @@ CONV_TRANSPOSE2D = register(
             ),
             lambda g, y, x, w, b, size, s, p, d, groups: conv2d_bias_grad(g),
         ),
-        formula=lambda s, xs, p: s.call("conv_transpose2d", *xs),
+        formula=lambda s, xs, p: s.call("conv_transpose2d", *xs, *_conv_kws(s, p[1:]) if p else ()),
+        vjp_formulas=_conv_transpose2d_vjp_formulas,
         params=("size", "stride", "padding", "dilation", "groups"),
         first_order=True,
     )
@@ -291,7 +417,8 @@ MAX_POOL2D = register(
         1,
         array=max_pool2d_forward,
         vjps=(max_pool2d_grad,),
-        formula=lambda s, xs, p: s.call("max_pool2d", *xs),
+        formula=lambda s, xs, p: s.call("max_pool2d", *xs, *_pool_kws(s, p) if p else ()),
+        vjp_formulas=_max_pool2d_vjp_formulas,
         params=("kernel", "stride", "padding"),
         first_order=True,
     )
@@ -302,7 +429,8 @@ AVG_POOL2D = register(
         1,
         array=avg_pool2d_forward,
         vjps=(lambda g, y, x, k, s, p, divisor: avg_pool2d_grad(g, x, k, s, p, divisor),),
-        formula=lambda s, xs, p: s.call("avg_pool2d", *xs),
+        formula=lambda s, xs, p: s.call("avg_pool2d", *xs, *_pool_kws(s, p) if p else ()),
+        vjp_formulas=_avg_pool2d_vjp_formulas,
         params=("kernel", "stride", "padding", "divisor"),
         first_order=True,
     )
@@ -328,7 +456,8 @@ PAD = register(
         1,
         array=pad_forward,
         vjps=(lambda g, y, x, widths, value: pad_grad(g, widths),),  # a slice: any order
-        formula=lambda s, xs, p: s.call("pad", *xs),
+        formula=lambda s, xs, p: s.call("pad", *xs, *_pad_kws(s, p)),
+        vjp_formulas=_pad_vjp_formulas,  # the padding cut away
         params=("widths", "value"),
     )
 )
@@ -358,7 +487,8 @@ CONCATENATE = register(
         None,
         array=lambda *rest: np.concatenate(rest[:-3], axis=rest[-1]),  # rest: n, sizes, axis
         vjps=(),
-        formula=lambda s, xs, p: s.call("concatenate", *xs),
+        formula=lambda s, xs, p: s.call("concatenate", *xs, *[s.kw("axis", str(a)) for a in p[2:]]),
+        vjp_formulas=_concatenate_vjp_formulas,  # each input its slice of g
         params=("n",),
     ),
     binder=_bind_concatenate,
@@ -401,6 +531,7 @@ BATCH_NORM = register(
             lambda g, y, x, w, b, axes, eps, saved: g.sum(axis=axes),
         ),
         formula=lambda s, xs, p: s.call("batch_norm", *xs),
+        vjp_formulas=_batch_norm_vjp_formulas,
         params=("axes", "eps"),
         saves=True,  # the normalised x and 1 / std, which the input's and weight's gradients reuse
         first_order=True,

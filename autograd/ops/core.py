@@ -13,7 +13,10 @@ An op is ONE entry holding everything any part of the library needs:
 - or `vjps`: for a structural op (a reduction, reshape, matmul, ...), one vector-Jacobian rule
   `(g, out, *inputs, *params) -> gradient` per input, also written to run on arrays and Tensors;
 - `formula(s, xs, params)` and `derivative_formulas(s, xs, out, params)`: the maths for
-  `explain`, built from a style `s` (plain text or LaTeX; Markdown uses LaTeX);
+  `explain`, built from a style `s` (plain text or LaTeX; Markdown uses LaTeX); an elementwise
+  op's derivative formulas serve tensors too (applied entry by entry: `g ⊙ d`);
+- `vjp_formulas(s, xs, out, g, params, shapes)`: for a structural op, the VJP of each input in
+  matrix form (`g @ b^T`, `x ⊗ g`, ...), `g` the output's gradient and `shapes` the inputs';
 - `replay`: straight-line source templates for `trace` (None: `trace` calls `scalar` and
   `derivatives` themselves, so every scalar op replays);
 - `method`: the name of the node method that applies the op (`x.atan()`, `a.maximum(b)`,
@@ -93,6 +96,7 @@ class Op(str):
     vjps: tuple | None
     formula: Any
     derivative_formulas: Any
+    vjp_formulas: Any
     replay: Replay | None
     params: tuple[str, ...]
     args: tuple
@@ -121,6 +125,7 @@ class Op(str):
         vjps: Sequence[Callable] | None = None,
         formula: Callable | None = None,
         derivative_formulas: Callable | None = None,
+        vjp_formulas: Callable | None = None,
         replay: Replay | None = None,
         params: Sequence[str] = (),
         key: str | None = None,
@@ -138,6 +143,7 @@ class Op(str):
         self.vjps = tuple(vjps) if vjps is not None else None
         self.formula = formula
         self.derivative_formulas = derivative_formulas
+        self.vjp_formulas = vjp_formulas
         self.replay = replay
         self.params = tuple(params)
         self.args = ()

@@ -564,6 +564,19 @@ MINIMUM = register(
     )
 )
 
+
+def _condition(s: Any, p: tuple) -> list:
+    """A Tensor's condition (an array) by name in where's formula; a Value's is a fixed bool."""
+    return [s.text("condition")] if p and np.ndim(p[0]) else []
+
+
+def _where_formulas(s: Any, xs: list, out: str, p: tuple) -> list:
+    if p and np.ndim(p[0]):  # entry by entry: 1 where the condition holds, else 0
+        held = s.indicator(s.text("condition"))
+        return [held, f"1 - {held}"]
+    return ["1", "0"] if p and p[0] else ["0", "1"]
+
+
 # where(c, a, b) = a where the condition c holds, else b: d/da = c, d/db = 1 - c. The condition
 # is a parameter (a bool for a Value, a boolean array for a Tensor), not an input.
 WHERE = register(
@@ -573,8 +586,8 @@ WHERE = register(
         scalar=lambda a, b, condition: a if condition else b,
         array=lambda a, b, condition: np.where(condition, a, b),
         derivatives=lambda out, a, b, condition: mask_of(condition),
-        formula=lambda s, xs, p: s.call("where", *xs),
-        derivative_formulas=lambda s, xs, out, p: ["1", "0"] if p and p[0] else ["0", "1"],
+        formula=lambda s, xs, p: s.call("where", *_condition(s, p), *xs),
+        derivative_formulas=_where_formulas,
         params=("condition",),
         method="where",
     )

@@ -39,13 +39,27 @@ def _vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return _swap(a) @ g
 
 
+def _vjp_formulas(s: Any, xs: list, out: str, g: str, p: tuple, shapes: tuple) -> list:
+    # As the rules above: a 1-D operand is a row (on the left) or a column (on the right), so
+    # g @ b^T and a^T @ g become outer products or plain products where the shapes say so.
+    (a, b), (na, nb) = xs, (len(shapes[0]), len(shapes[1]))
+    if na == 1 and nb == 1:  # a dot product: out = sum a_i b_i
+        return [s.times.join((g, b)), s.times.join((g, a))]
+    if nb == 1:
+        return [s.outer(g, b), s.matmul(s.transposed(a), g)]
+    if na == 1:
+        return [s.matmul(g, s.transposed(b)), s.outer(a, g)]
+    return [s.matmul(g, s.transposed(b)), s.matmul(s.transposed(a), g)]
+
+
 MATMUL = register(
     Op(
         "matmul",
         2,
         array=np.matmul,
         vjps=(_vjp_a, _vjp_b),  # g @ b^T, a^T @ g
-        formula=lambda s, xs, p: s.times.join(xs),
+        formula=lambda s, xs, p: s.matmul(*xs),
+        vjp_formulas=_vjp_formulas,
     )
 )
 MATMUL.broadcasts = True

@@ -51,6 +51,13 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, picked: Any, saved: Any) -> Any
     return g * ((z.softmax(axis=1) - onehot) / len(z))
 
 
+def _targets(s: Any, picked: Any, classes: int) -> str:
+    """The class targets, from the flat indices `picked` of the targets in the logits (row i of
+    `classes` entries starts at i * classes)."""
+    targets = [int(k) - i * classes for i, k in enumerate(np.asarray(picked).reshape(-1))]
+    return s.kw("targets", str(targets))
+
+
 SOFTMAX = register(
     Op(
         "softmax",
@@ -58,7 +65,10 @@ SOFTMAX = register(
         array=_softmax,
         # J^T g = y (g - <g, y>)
         vjps=(lambda g, y, a, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),),
-        formula=lambda s, xs, p: s.call("softmax", xs[0]),
+        formula=lambda s, xs, p: s.call("softmax", xs[0], *(s.kw("axis", str(a)) for a in p)),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            f"{out}{s.odot}({g} - {s.call('sum', g + s.odot + out, s.kw('axis', str(p[0])))})"
+        ],
         params=("axis",),
     )
 )
@@ -69,7 +79,10 @@ LOG_SOFTMAX = register(
         array=_log_softmax,
         # g - softmax * sum g
         vjps=(lambda g, y, a, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),),
-        formula=lambda s, xs, p: s.call("log_softmax", xs[0]),
+        formula=lambda s, xs, p: s.call("log_softmax", xs[0], *(s.kw("axis", str(a)) for a in p)),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            f"{g} - {s.call('exp', out)}{s.odot}{s.call('sum', g, s.kw('axis', str(p[0])))}"
+        ],
         params=("axis",),
     )
 )
@@ -79,7 +92,20 @@ CROSS_ENTROPY = register(
         1,
         array=_cross_entropy,
         vjps=(_cross_entropy_vjp,),
-        formula=lambda s, xs, p: s.call("cross_entropy", xs[0]),
+        formula=lambda s, xs, p: s.call("cross_entropy", xs[0], *[s.text("targets")][: len(p)]),
+        # the mean over the batch of softmax(z) - onehot(target), times g
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            s.times.join(
+                (
+                    g,
+                    s.frac(
+                        f"{s.call('softmax', xs[0], s.kw('axis', '1'))} - "
+                        f"{s.call('onehot', _targets(s, p[0], shapes[0][1]))}",
+                        str(shapes[0][0]),
+                    ),
+                )
+            )
+        ],
         params=("picked",),
         saves=True,
     )

@@ -138,6 +138,23 @@ def _max_vjp(g: Any, out: Any, a: Any, axes: tuple | None, keepdims: bool) -> An
     return mask * (expand(g, a.shape, axes, keepdims) / count)
 
 
+def _reduction_params(s: Any, p: tuple) -> list:
+    """The call's extra arguments: `axis=1`, `keepdims=True` (none for a sum of everything)."""
+    if not p:
+        return []
+    axes, keepdims = p
+    extra = [] if axes is None else [s.kw("axis", s.axes(axes))]
+    return extra + ([s.kw("keepdims", "True")] if keepdims else [])
+
+
+def _spread(s: Any, g: str, p: tuple, shape: tuple) -> str:
+    """The output's gradient copied to every entry it summarises: g broadcast to `shape`."""
+    axes, keepdims = p
+    if axes is not None and not keepdims:
+        g = s.call("expand_dims", g, s.axes(axes))
+    return s.call("broadcast", g, s.shape(shape))
+
+
 SUM = register(
     Op(
         "sum",
@@ -145,7 +162,9 @@ SUM = register(
         key="sum",
         array=lambda a, axes, keepdims: a.sum(axis=axes, keepdims=keepdims),
         vjps=(lambda g, y, a, axes, keepdims: expand(g, a.shape, axes, keepdims),),  # copy g
-        formula=lambda s, xs, p: s.call("sum", xs[0]),
+        formula=lambda s, xs, p: s.call("sum", xs[0], *_reduction_params(s, p)),
+        # d sum/dx_i = 1: every entry gets the output's gradient
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [_spread(s, g, p, shapes[0])],
         params=("axes", "keepdims"),
     )
 )
@@ -155,7 +174,14 @@ MAX = register(
         1,
         array=lambda a, axes, keepdims: a.max(axis=axes, keepdims=keepdims),
         vjps=(_max_vjp,),  # g to the argmax entries
-        formula=lambda s, xs, p: s.call("max", xs[0]),
+        formula=lambda s, xs, p: s.call("max", xs[0], *_reduction_params(s, p)),
+        # the maxima share the gradient equally (usually one per output entry)
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            s.frac(
+                _spread(s, g, p, shapes[0]) + s.odot + s.indicator(f"{xs[0]} = {out}"),
+                s.call("count", s.indicator(f"{xs[0]} = {out}")),
+            )
+        ],
         params=("axes", "keepdims"),
     )
 )
@@ -168,7 +194,9 @@ EXPAND = register(
         1,
         array=lambda a, shape: np.broadcast_to(a, shape),
         vjps=(lambda g, y, a, shape: g,),
-        formula=lambda s, xs, p: s.call("expand", xs[0]),
+        formula=lambda s, xs, p: s.call("broadcast", xs[0], *(s.shape(v) for v in p)),
+        # g as is: the engine sums the copies' gradients back, as for any broadcast input
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [g],
         params=("shape",),
     )
 )

@@ -10,7 +10,15 @@ import numpy as np
 
 from .core import Op, apply, is_array, register
 
-__all__ = ["GETITEM", "RESHAPE", "SCATTER", "TRANSPOSE", "inverse_axes", "is_basic_index"]
+__all__ = [
+    "GETITEM",
+    "RESHAPE",
+    "SCATTER",
+    "TRANSPOSE",
+    "index_text",
+    "inverse_axes",
+    "is_basic_index",
+]
 
 
 def inverse_axes(axes: tuple | None) -> tuple | None:
@@ -44,13 +52,38 @@ def _getitem_vjp(g: Any, out: Any, a: Any, index: Any) -> Any:
     return _scatter(g, a.shape, index) if is_array(g) else apply(SCATTER, (g,), a.shape, index)
 
 
+def _transposed(s: Any, x: str, p: tuple) -> str:
+    """x^T for the reversal of every axis, else transpose(x, axes) (formula for explain)."""
+    if not p:
+        return s.call("transpose", x)
+    return s.transposed(x) if p[0] is None else s.call("transpose", x, s.axes(p[0]))
+
+
+def index_text(index: Any) -> str:
+    """An index as Python writes it inside brackets: 0, 1:, ::2, [0, 0, 2], ..., None."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return ", ".join(_index_part(part) for part in parts)
+
+
+def _index_part(part: Any) -> str:
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, slice):
+        text = ":".join("" if v is None else str(v) for v in (part.start, part.stop))
+        return text + (f":{part.step}" if part.step is not None else "")
+    if isinstance(part, np.ndarray):
+        return str(part.tolist())
+    return str(part)
+
+
 RESHAPE = register(
     Op(
         "reshape",
         1,
         array=lambda a, shape: a.reshape(shape),
         vjps=(lambda g, y, a, shape: g.reshape(a.shape),),
-        formula=lambda s, xs, p: s.call("reshape", xs[0]),
+        formula=lambda s, xs, p: s.call("reshape", xs[0], *(s.shape(v) for v in p)),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [s.call("reshape", g, s.shape(shapes[0]))],
         params=("shape",),
     )
 )
@@ -60,7 +93,11 @@ TRANSPOSE = register(
         1,
         array=lambda a, axes: a.transpose(axes),
         vjps=(lambda g, y, a, axes: _transpose(g, inverse_axes(axes)),),
-        formula=lambda s, xs, p: s.call("transpose", xs[0]),
+        formula=lambda s, xs, p: _transposed(s, xs[0], p),
+        # the inverse permutation puts every entry back
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            _transposed(s, g, (inverse_axes(p[0]),) if p else p)
+        ],
         params=("axes",),
     )
 )
@@ -70,7 +107,11 @@ GETITEM = register(
         1,
         array=lambda a, index: a[index],
         vjps=(_getitem_vjp,),
-        formula=lambda s, xs, p: s.call("getitem", xs[0]),
+        formula=lambda s, xs, p: s.at(xs[0], p[0]) if p else s.call("getitem", xs[0]),
+        # zeros with g added where each entry came from (a repeated entry adds up)
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            s.call("scatter", g, s.shape(shapes[0]), s.text(f"at [{index_text(p[0])}]"))
+        ],
         params=("index",),
     )
 )
@@ -81,7 +122,12 @@ SCATTER = register(
         1,
         array=_scatter,
         vjps=(lambda g, y, a, shape, index: g[index],),
-        formula=lambda s, xs, p: s.call("scatter", xs[0]),
+        formula=lambda s, xs, p: (
+            s.call("scatter", xs[0], s.shape(p[0]), s.text(f"at [{index_text(p[1])}]"))
+            if p
+            else s.call("scatter", xs[0])
+        ),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [s.at(g, p[1])],
         params=("shape", "index"),
     )
 )

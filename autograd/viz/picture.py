@@ -8,7 +8,10 @@ its boxes are exactly the ones drawn.
 Node kinds follow the naming convention of `nn`: a leaf with a dotted label (`layer0.neuron3.w0`)
 is a parameter, any other labelled leaf an input (`x0`), an unlabelled leaf a constant. A non-leaf
 labelled with a module path (`layer0.neuron3`) is that module's output, and the unlabelled nodes
-computed on the way to it belong to the module.
+computed on the way to it belong to the module. A module without parameters (a pooling layer, an
+activation, a loss term) is known from `describe`, a mapping of module paths to one-line
+descriptions (`nn.Module.descriptions()` gives a model's): a folded module's box then says what
+the module is (`layer0 · Conv2d(1→16, 5×5, pad 2)`) and how many parameters it holds.
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
@@ -21,11 +24,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import walk
+from .. import walk
 
 __all__ = [
     "CHECK_FAIL",
@@ -110,9 +113,11 @@ class SummaryBox:
     cluster: str | None
     members: list  # the nodes it stands for, in walk order
     exits: list  # members whose value leaves the module (or the root, if it is a member)
-    fields: list[str]  # data and grad of its only exit; "k outputs"; or nothing
+    fields: list[str]  # data and grad of its only exit; "k outputs"; or nothing; "n params"
     highlighted: bool
     failed: bool  # some member's op failed the local-derivative check
+    description: str  # what the module is (from `describe`), "" when not described
+    parameters: int  # entries of the parameters in the graph that the module holds
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,7 @@ class Picture:
     module_of: dict  # node -> its module path (nodes outside modules are absent)
     fold: str | int | None  # the level modules are folded at (None: none folded)
     legend: Legend
+    descriptions: dict[str, str]  # module path -> what it is (`describe`), for cluster labels
 
 
 def plan_graph(
@@ -163,11 +169,13 @@ def plan_graph(
     check: bool = False,
     fold_parameters: bool = True,
     parameters: Iterable | None = None,
+    describe: Mapping[str, str] | None = None,
 ) -> Picture:
     """What the picture of `root` (a node or a list of them) shows; the options are
     `draw_graph`'s, which says what each does."""
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    descriptions = _descriptions(describe)
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
         if not (hasattr(r, "parents") and hasattr(r, "data")):
@@ -178,7 +186,7 @@ def plan_graph(
     nodes = walk.topological_order(roots, leaves=True)
     ids = {node: f"v{i}" for i, node in enumerate(nodes)}
     kinds = _kinds(nodes, roots, frozenset(parameters or ()))
-    owner = _owners(nodes)
+    owner = _owners(nodes, descriptions)
     fold = _fold_level(nodes, owner, max_nodes, collapse)
     on_path = walk.on_path(nodes, highlight) if highlight is not None else set()
     checks = _check_ops(nodes) if check else {}
@@ -199,6 +207,8 @@ def plan_graph(
         node: summary_ids[summary_of[node]] if node in summary_of else ids[node] for node in nodes
     }
     shown = [n for n in nodes if n not in summary_of]
+    drawn_in = {owner[n] for n in shown if n in owner}  # modules with nodes of their own drawn
+    sizes = _parameter_sizes(nodes, kinds, owner)
     grad_scale = _GradScale(shown) if color_by_grad else None
 
     boxes: list[ValueBox | OpBox | SummaryBox] = []
@@ -232,7 +242,9 @@ def plan_graph(
             boxes.append(op_box)
 
     # A module whose value leaves it through one node (a neuron's activation) shows that node's
-    # data and grad on its summary.
+    # data and grad on its summary; a described one, its parameter count too. A summary sits in
+    # its parent module's cluster, or in its own when some of its nodes keep their own boxes
+    # (fold_parameters=False: a layer's box beside its weights).
     exits = _exits(nodes, roots, summary_of)
     summaries = []
     for key in keys:
@@ -243,15 +255,22 @@ def plan_graph(
             fields = value_fields(only, show_data, show_grad, precision)[bool(only.label) :]
         elif outputs:
             fields = [f"{len(outputs)} outputs"]
+        held = sum(n for path, n in sizes.items() if _within(path, key))
+        description = descriptions.get(key, "")
+        if description and held:
+            fields.append(f"{held:,} params")
+        own = any(_within(path, key) for path in drawn_in)
         summary = SummaryBox(
             id=summary_ids[key],
             module=key,
-            cluster=(key.rpartition(".")[0] or None) if clusters else None,
+            cluster=(key if own else key.rpartition(".")[0] or None) if clusters else None,
             members=members[key],
             exits=outputs,
             fields=fields,
             highlighted=any(m in on_path for m in members[key]),
             failed=any(checks.get(m, ("",))[0] == "fail" for m in members[key]),
+            description=description,
+            parameters=held,
         )
         boxes.append(summary)
         summaries.append(summary)
@@ -276,6 +295,7 @@ def plan_graph(
         module_of=owner,
         fold=fold,
         legend=legend,
+        descriptions=descriptions,
     )
 
 
@@ -359,22 +379,30 @@ def _engine_constant(node) -> bool:
     return _is_array(node.data) and getattr(node, "requires_grad", True) is False
 
 
-def _owners(nodes: list) -> dict:
+def _owners(nodes: list, described: Iterable[str] = ()) -> dict:
     """The module path each node belongs to, from the labels (nodes outside modules are absent).
 
     A parameter `layer0.neuron3.w0` belongs to `layer0.neuron3`; so does a non-leaf labelled
     `layer0.neuron3`, with the unlabelled nodes (constants too) computed on the way to it. The walk
-    back from a module output stops at labelled nodes: inputs and other modules' outputs.
+    back from a module output stops at labelled nodes: inputs and other modules' outputs. The
+    modules are the paths above the parameters and the `described` ones (a pooling layer, a loss
+    term: modules without parameters).
     """
     owner = {}
     modules = set()
+
+    def add(path: str) -> None:
+        while path:
+            modules.add(path)
+            path = path.rpartition(".")[0]
+
+    for path in described:
+        add(path)
     for node in nodes:
         if not node.parents and "." in node.label:
             path = node.label.rpartition(".")[0]
             owner[node] = path
-            while path:
-                modules.add(path)
-                path = path.rpartition(".")[0]
+            add(path)
     for node in nodes:  # parents first, so inner modules claim their nodes before outer ones
         if not node.parents or node.label not in modules:
             continue
@@ -387,6 +415,39 @@ def _owners(nodes: list) -> dict:
             owner[member] = path
             stack.extend(member.parents)
     return owner
+
+
+def _descriptions(describe) -> dict[str, str]:
+    """`describe` checked: module path -> its description, both non-empty strings."""
+    if describe is None:
+        return {}
+    if not isinstance(describe, Mapping):
+        raise TypeError(
+            "draw_graph: describe must be a mapping of module paths to descriptions "
+            f"(model.descriptions()), got {type(describe).__name__} ({describe!r:.60})"
+        )
+    for path, text in describe.items():
+        if not (isinstance(path, str) and path and isinstance(text, str)):
+            raise ValueError(
+                "draw_graph: describe must map module paths (non-empty str) to descriptions "
+                f"(str), got {path!r}: {text!r}"
+            )
+    return dict(describe)
+
+
+def _parameter_sizes(nodes: list, kinds: dict, owner: dict) -> dict[str, int]:
+    """module path -> how many numbers its own parameters in the graph hold (a Value: one)."""
+    sizes: dict[str, int] = {}
+    for node in nodes:
+        if kinds[node] == "parameter" and node in owner:
+            path = owner[node]
+            sizes[path] = sizes.get(path, 0) + int(getattr(node.data, "size", 1))
+    return sizes
+
+
+def _within(path: str, module: str) -> bool:
+    """Whether `path` is `module` or a module inside it."""
+    return path == module or path.startswith(module + ".")
 
 
 # ------------------------------------------------------------------------------ folding modules
@@ -550,7 +611,7 @@ def _tooltip(node) -> str:
 
 def _check_ops(nodes: list) -> dict:
     """(status, entries) of every op node whose forward is known (see check_local_derivatives)."""
-    from .gradcheck import check_local_derivatives
+    from ..check.gradcheck import check_local_derivatives
 
     checks = {}
     for node in nodes:

@@ -5,7 +5,7 @@ local derivative and adding the product into the parent.
 `backprop_steps(root)` records that sequence without touching the graph (no `.grad` changes). Its
 numbers come from the engine's own rules, in the engine's own order, so the last step's gradients
 are exactly what `root.backward()` leaves in `.grad`. The page, the notebook widget and the
-animation that show it are in `autograd.steps_page`.
+animation that show it are in `autograd.viz.steps_page`.
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, "a"), Value(-3.0, "b")
@@ -23,10 +23,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
+from ..value import Value
+from ..walk import topological_order
 from .explain import _derivative_formulas, _equation, _Text
-from .value import Value
-from .walk import topological_order
+
+if TYPE_CHECKING:
+    from .explain import _Graph
 
 __all__ = [
     "BackwardStep",
@@ -142,7 +146,7 @@ def backprop_steps(root: Value, gradient: float = 1.0, *, precision: int = 4) ->
             term = g * d
             after = grads[parent] = before + term  # as backward(): parent.grad += g * d
             known = formulas is not None  # an op without a formula (a custom one): its number
-            formula = formulas[i] if known else style.num(d)
+            formula = formulas[i] if formulas is not None else style.num(d)
             partial = style.partial(names[node], names[parent])
             derivative = f"{partial} = {formula}"
             if known and not _same_number(formula, d):
@@ -191,7 +195,9 @@ def op_rules(
     style = _Style(precision)
     formulas = None
     if names is not None:
-        formulas = _derivative_formulas(style, SimpleNamespace(names=names), node)
+        # explain's graph is read for its names only: the steps' names stand in for it.
+        graph = cast("_Graph", SimpleNamespace(names=names))
+        formulas = _derivative_formulas(style, graph, node)
     if operands is None:
         operands = [names[p] if names is not None else "?" for p in node.parents]
     return derivatives, formulas, _equation(style, node, operands)

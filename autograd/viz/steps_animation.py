@@ -70,7 +70,9 @@ def frame_images(page: StepsPage) -> list:
         )
         graph = Image.open(io.BytesIO(png)).convert("RGB")
         if graph.height > 620:  # a tall graph: shrink it to leave room for the panel
-            graph = graph.resize((round(graph.width * 620 / graph.height), 620), Image.LANCZOS)
+            graph = graph.resize(
+                (round(graph.width * 620 / graph.height), 620), Image.Resampling.LANCZOS
+            )
         lines = _panel_lines(frame)
         panel_height = 64 + sum(STYLE[kind][1] + 12 for kind, _ in lines)
         image = Image.new("RGB", (WIDTH, 60 + graph.height + 24 + panel_height), "white")

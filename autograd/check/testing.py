@@ -15,7 +15,7 @@ lets the same helper compare forward values too.
 >>> assert_grads_close({"w": [a.grad, 1.0]}, {"w": [4.1, 1.0]})
 Traceback (most recent call last):
   ...
-autograd.testing.GradientMismatch: gradients differ: 1 of 2 entries (atol=1e-12, rtol=1e-06)
+autograd.check.testing.GradientMismatch: gradients differ: 1 of 2 entries (atol=1e-12, rtol=1e-06)
   entry  actual  expected  abs err  rel err
   w[0]   4       4.1       0.1      0.024    FAIL
 """
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..structure import StructureMismatch, match
+from ..value import Value
 from .report import Report, make_entry
-from .structure import StructureMismatch, match
-from .value import Value
 
 __all__ = ["GradientMismatch", "assert_grads_close"]
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .picture import (
@@ -97,6 +97,7 @@ def draw_graph(
     check: bool = False,
     fold_parameters: bool = True,
     parameters: Iterable | None = None,
+    describe: Mapping[str, str] | None = None,
 ):
     """The computation graph of `root` (a Value, or a list of output Values) as a graphviz.Digraph.
 
@@ -114,7 +115,7 @@ def draw_graph(
       highlight      a Value in the graph: mark every path from `root` down to it.
       legend         add a legend node for the kinds (or the |grad| scale) present.
       check          check every op's local derivatives against finite differences of its
-                     forward (`autograd.gradcheck.check_local_derivatives`): an op that disagrees
+                     forward (`autograd.check.check_local_derivatives`): an op that disagrees
                      is drawn red and marked ✗, its tooltip giving analytic vs numeric; an op at a
                      kink (relu at 0) is drawn dashed. Made for custom ops (`define_op`).
       fold_parameters  False keeps parameters as their own boxes when modules fold (with
@@ -122,6 +123,12 @@ def draw_graph(
       parameters     leaves to draw as parameters whatever their labels (`model.parameters()`,
                      or the weights of a hand-written network); by default a leaf is a parameter
                      when its label is a dotted path such as `layer0.neuron3.w0`.
+      describe       module path -> a one-line description (`model.descriptions()` in `nn`):
+                     a folded module's box reads "layer0 · Conv2d(1→16, 5×5, pad 2)" over its
+                     output and its parameter count, instead of "layer0: 3 nodes". A described
+                     path whose output node carries it as label is a module even without
+                     parameters (a pooling layer, an activation, a loss term such as "L2"), so
+                     it folds too: one box per layer, as TensorBoard's main graph.
 
     Numbers that `precision` would round to something that looks exact get more digits
     (tanh(-6) is `-0.99999`, not `-1`), up to three more, then a `≈` (`≈1` for 1.0000001).
@@ -144,6 +151,7 @@ def draw_graph(
         check=check,
         fold_parameters=fold_parameters,
         parameters=parameters,
+        describe=describe,
     )
     return _dot(picture, rankdir, legend)
 
@@ -190,7 +198,7 @@ def _dot(picture: Picture, rankdir: str, legend: bool):
             "height": "0.3",
         },
         edge_attr={"color": EDGE, "arrowsize": "0.55", "penwidth": "0.9"},
-        body=_nest(bodies) + edges,
+        body=_nest(bodies, _cluster_labels(picture)) + edges,
     )
     if legend:
         graph.node(
@@ -228,7 +236,10 @@ def _op_statement(box: OpBox) -> str:
 
 
 def _summary_statement(box: SummaryBox, horizontal: bool) -> str:
-    title = f"{box.module}: {len(box.members)} nodes"
+    if box.description:
+        title = f"{box.module} · {box.description}"
+    else:
+        title = f"{box.module}: {len(box.members)} nodes"
     attrs = {
         "label": _record(box.fields, horizontal, title=title),
         "class": "summary",
@@ -333,8 +344,19 @@ def save_graph(root, path, *, timeout: float = 60.0, dpi: int = 144, **options) 
 # ------------------------------------------------------------------------------ DOT text
 
 
-def _nest(bodies: dict) -> list[str]:
-    """The statements of the top level with every cluster nested inside its parent module's.
+def _cluster_labels(picture: Picture) -> dict[str, str]:
+    """module path -> its cluster's label: "layer0 · Conv2d(1→16, 5×5, pad 2)" for a described
+    module drawn node by node, the bare path where its summary box already says what it is."""
+    folded = {s.module for s in picture.summaries}
+    return {
+        path: path if path in folded else f"{path} · {text}"
+        for path, text in picture.descriptions.items()
+    }
+
+
+def _nest(bodies: dict, labels: dict[str, str]) -> list[str]:
+    """The statements of the top level with every cluster nested inside its parent module's
+    (`labels`: a cluster's label where it is not the module path).
 
     Module paths are shallow (layer.neuron), but the walk uses an explicit stack all the same.
     """
@@ -361,7 +383,7 @@ def _nest(bodies: dict) -> list[str]:
         indent = "\t" * len(stack)
         depth = path.count(".")
         style = {
-            "label": _plain(path),
+            "label": _plain(labels.get(path, path)),
             "style": "rounded,filled",
             "fillcolor": CLUSTER_FILL[min(depth, len(CLUSTER_FILL) - 1)],
             "color": "#ADB5BD",

@@ -1,4 +1,4 @@
-"""Watch backprop happen: the steps of `autograd.steps` as a page, a notebook widget, an animation.
+"""Watch backprop happen: the steps of `autograd.viz.steps` as a page, a notebook widget, a GIF.
 
 `save_steps(root, "backprop.html")` writes one self-contained HTML file (no network, works opened
 from disk): the graph drawn by Graphviz, a step slider, previous / play / next buttons and the
@@ -27,10 +27,10 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
 
+from ..value import Value
 from .graph import DEFAULT_MAX_NODES, GraphvizNotFoundError, save_graph
 from .picture import plan_graph, value_fields
 from .steps import Steps, backprop_steps, number, numbers_text, op_rules, op_text
-from .value import Value
 
 __all__ = ["StepsPage", "save_steps", "show_steps"]
 
@@ -46,6 +46,10 @@ class _Shadow:
     """A stand-in node with the final gradient, so the graph is laid out with the widest text."""
 
     __slots__ = ("data", "grad", "label", "op", "parents")
+
+    def __init__(self, data: float, label: str, grad: float, op: object = "") -> None:
+        self.data, self.label, self.grad, self.op = data, label, grad, op
+        self.parents: tuple[_Shadow, ...] = ()
 
 
 class StepsPage:
@@ -95,7 +99,7 @@ class StepsPage:
     @property
     def html(self) -> str:
         """The whole page: one file, with the SVG, the steps and the script inline."""
-        template = resources.files("autograd").joinpath("steps_template.html").read_text("utf-8")
+        template = (resources.files("autograd.viz") / "steps_template.html").read_text("utf-8")
         data = json.dumps(
             {"title": self.title, "frames": self.frames}, ensure_ascii=False, separators=(",", ":")
         )
@@ -193,13 +197,12 @@ def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, pre
     """The graph drawn by Graphviz, laid out with the final data and gradients (the widest text
     each box shows), as an inline <svg> element."""
     owned = layout.module_of
-    shadows = {}
+    shadows: dict[Value, _Shadow] = {}
     for node in steps.nodes:
-        s = shadows[node] = _Shadow()
-        s.data, s.label, s.op = node.data, node.label, node.op
+        label = node.label
         if node.parents and not node.label and node not in owned:
-            s.label = steps.name(node)  # n1, n2, ...: the names the panel uses, on the boxes too
-        s.grad = steps.grads.get(node, 0.0)
+            label = steps.name(node)  # n1, n2, ...: the names the panel uses, on the boxes too
+        s = shadows[node] = _Shadow(node.data, label, steps.grads.get(node, 0.0), node.op)
         s.parents = tuple(shadows[p] for p in node.parents)
     with tempfile.TemporaryDirectory(prefix="backprop-steps-") as folder:
         try:
@@ -229,8 +232,7 @@ def _render_svg(steps: Steps, layout: _Layout, rankdir, max_nodes, collapse, pre
 
 def _texts(node, data: bool, grad: float | None, precision: int) -> tuple[str, str]:
     """The data and grad text of a box, as `draw_graph` writes them ('?': not computed yet)."""
-    stand_in = _Shadow()
-    stand_in.label, stand_in.data, stand_in.grad = "", node.data, grad if grad is not None else 0.0
+    stand_in = _Shadow(node.data, "", grad if grad is not None else 0.0)
     data_text, grad_text = value_fields(stand_in, True, True, precision)
     return (data_text if data else "data ?"), (grad_text if grad is not None else "grad ?")
 
@@ -293,9 +295,9 @@ def _frames(steps: Steps, layout: _Layout, precision: int) -> list[dict]:
             )
             continue
         node = members[0]
-        step = steps.forward[index[node]]
+        forward_step = steps.forward[index[node]]
         edges = [f"{layout.unit[p]}->{u}op" for p in node.parents] + [f"{u}op->{u}"]
-        lines = [["eq", step.formula]]
+        lines = [["eq", forward_step.formula]]
         sets = [[u, "d", _texts(node, True, None, precision)[0]]]
         frames.append(
             _frame(

@@ -53,9 +53,9 @@ ADD_N = register(
 # are added to b left to right: the floats of b + w0 * x0 + w1 * x1 + ... written out. One node
 # where a `*` per weight and a `sum` made n + 1 (a fifth of the nodes of MLP(2, [16, 16, 1]) to
 # build, walk and free, and of the objects the cyclic collector traverses): micrograd's demo step
-# written the micrograd way (Value inputs, sum(), collector on) went from 101 to 27 ms, 15x to 58x
-# micrograd's (benchmarks.run's training-step rows, one sitting). Scalar only (a Tensor layer is a
-# matmul).
+# written the micrograd way (Value inputs, sum(), collector on) went from 85 to 22 ms, 18.5x to
+# 73.7x micrograd's (benchmarks.run's training-step row, one sitting). Scalar only (a Tensor
+# layer is a matmul).
 def _affine(b: float, *wx: float) -> float:
     total = b
     for i in range(1, len(wx), 2):  # wx ends with the parameter n

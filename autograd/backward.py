@@ -11,8 +11,10 @@ parent's shape where broadcasting stretched it (the one place that happens), and
   gradient is a node whose own graph can be differentiated again.
 
 Scalars have one specialisation: the first-order `Value.backward()` is the float loop
-`_propagate`, because it is a training step's hot loop (see its comment for the figure);
-`tests/test_backward.py` proves it bit-for-bit equal to the generic engine.
+`_propagate`, because it is a training step's hot loop (see its comment for the figure), and an
+op may hand it its own unrolled step (`op.accumulate`: the neuron's affine node);
+`tests/test_engine.py` and `tests/test_speed_paths.py` prove both bit-for-bit equal to the
+generic engine.
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def _propagate(order: list) -> None:
             (da,) = rule if rule.__class__ is tuple else rule(node.data, a.data)
             a.grad += g * da
         else:
+            accumulate = node.op.accumulate  # an op's own unrolled loop (the affine map)
+            if accumulate is not None:
+                accumulate(g, parents)
+                continue
             derivs = (
                 rule if rule.__class__ is tuple else rule(node.data, *[p.data for p in parents])
             )

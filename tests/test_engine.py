@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, on_path, sum_values, topological_order
+from autograd import Tensor, Value, affine, on_path, sum_values, topological_order
 from autograd.backward import gradients
 from tests.catalogue import BINARY, UNARY
 
@@ -16,7 +16,8 @@ from tests.catalogue import BINARY, UNARY
 
 
 def _random_graph(seed: int):
-    """A random graph over every catalogue op, from 4 leaves: (leaves, root)."""
+    """A random graph over every catalogue op, n-input sums and affine maps, from 4 leaves:
+    (leaves, root)."""
     rng = random.Random(seed)
     leaves = [Value(rng.uniform(0.5, 1.5), f"x{i}") for i in range(4)]
     pool = list(leaves)
@@ -33,8 +34,11 @@ def _random_graph(seed: int):
             if not op.domain(a.data, b.data) or abs(a.data) > 5 or abs(b.data) > 5:
                 continue
             pool.append(op.fn(a, b))
-        else:
+        elif rng.random() < 0.5:
             pool.append(sum_values(rng.sample(pool, 3)))
+        else:  # an affine node, a Value possibly among its weights, inputs and bias at once
+            k = rng.randint(1, 4)
+            pool.append(affine(rng.choices(pool, k=k), rng.choices(pool, k=k), rng.choice(pool)))
     return leaves, sum_values(pool[-6:])
 
 

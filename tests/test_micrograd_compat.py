@@ -151,8 +151,8 @@ def test_trace_graph_neuron_node_count():
     random.seed(1337)
     y = Neuron(2)([Value(1.0), Value(-2.0)])
     nodes, _ = trace(y)
-    # x0, x1, w0, w1, b, w0*x0, w1*x1, their sum (one node), relu
-    assert len(nodes) == 9
+    # x0, x1, w0, w1, b, b + w0*x0 + w1*x1 (one affine node), relu
+    assert len(nodes) == 7
 
 
 def test_draw_dot_renders_the_graph(tmp_path):

@@ -67,6 +67,11 @@ ELEMENTWISE = {
     "minimum": ((), [(0.3, -1.2), (0.5, 2.0)], lambda t, a, b: t.minimum(a, b)),
     "where": ((True,), [(0.3, -1.2), (0.5, 2.0)], lambda t, a, b: t.where(t.tensor(True), a, b)),
     "add_n": ((3,), [(0.3, -1.2, 2.0)], None),
+    "affine": (
+        (2,),
+        [(0.3, -1.2, 2.0, 0.5, -0.7), (-1.1, 0.4, 0.9, 1.6, 0.2)],
+        lambda t, b, w0, x0, w1, x1: b + w0 * x0 + w1 * x1,
+    ),
 }
 
 # Structural ops (arrays only): (our function of Tensors, torch's, input shapes).

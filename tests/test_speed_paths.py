@@ -8,12 +8,17 @@ bit for bit (`==` on floats) with the engine, on random graphs.
 from __future__ import annotations
 
 import math
+from operator import mul
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, no_grad
+from autograd.backward import gradients
+from autograd.ops.core import apply
+from autograd.ops.reduce import AFFINE
 from autograd.value import affine, sum_values
 from nn import MLP, SGD, losses
 from nn.train import train_step
@@ -166,14 +171,60 @@ def structure(v: Value) -> tuple:
     return (str(v.op), v.data, tuple(structure(p) for p in v.parents))
 
 
-def test_affine_builds_the_same_nodes_and_floats_as_sum_values_of_products():
+def test_affine_is_one_node_with_the_floats_of_its_products_summed():
     ws = [Value(0.3), Value(-1.7), Value(2.2)]
     xs = [Value(1.1), 0.25, np.float64(-3.0)]
     b = Value(0.5)
     fast = affine(ws, xs, b)
-    assert structure(fast) == structure(sum_values([b, *(w * x for w, x in zip(ws, xs))]))
+    assert fast.op == "affine" and fast.op.args == (3,)
+    assert fast.parents[:3] == (b, ws[0], xs[0]) and fast.parents[3::2] == tuple(ws[1:])
+    assert [p.data for p in fast.parents[4::2]] == [0.25, -3.0]
+    spelled_out = b + ws[0] * xs[0] + ws[1] * xs[1] + ws[2] * xs[2]
+    assert fast.data == spelled_out.data
+    generic = apply(AFFINE, fast.parents, 3)  # the entry's own forward (`scalar`)
+    assert structure(generic) == structure(fast)
     with no_grad():
         assert affine(ws, xs, b).parents == ()
+
+
+def test_affine_names_itself_in_its_errors():
+    w, b = Value(0.5), Value(1.0)
+    with pytest.raises(ValueError, match=r"^affine: 1 weight\(s\) but 2 input\(s\)$"):
+        affine([w], [Value(1.0), Value(2.0)], b)
+    with pytest.raises(TypeError, match=r"^affine: expected a Value or a real number, got str"):
+        affine([w], ["1.0"], b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.lists(st.floats(-3.0, 3.0), min_size=14, max_size=14), st.data())
+def test_affine_float_pass_matches_the_reference_bit_for_bit(n, numbers, data):
+    """The unrolled backward of an affine node (`AFFINE.accumulate`) against each op's own rule
+    (`reference_backward`) and the generic engine, with Values shared between weights, inputs
+    and bias (so the order of accumulation shows)."""
+    pool = [Value(x) for x in numbers]
+    pick = st.integers(0, len(pool) - 1)
+    ws = [pool[data.draw(pick)] for _ in range(n)]
+    xs = [pool[data.draw(pick)] for _ in range(n)]
+    out = affine(ws, xs, pool[data.draw(pick)]).tanh() * affine(xs, ws, pool[0])
+    expected = reference_backward(out)
+    generic = gradients([out], [1.0])
+    out.backward()
+    for v in pool:
+        assert same_bits(v.grad, expected.get(v, 0.0)), (v.grad, expected.get(v, 0.0))
+        assert same_bits(v.grad, generic.get(v, 0.0)), (v.grad, generic.get(v, 0.0))
+
+
+def test_affine_gives_the_bits_of_its_products_summed_in_the_forward_and_backward():
+    rng = np.random.default_rng(5)
+    data = rng.normal(size=(3, 9)).tolist()
+
+    def grads(build):
+        ws, xs, b = [Value(v) for v in data[0]], [Value(v) for v in data[1]], Value(data[2][0])
+        out = build(ws, xs, b).tanh()
+        out.backward()
+        return out.data, [v.grad for v in [*ws, *xs, b]]
+
+    assert grads(affine) == grads(lambda ws, xs, b: sum_values([b, *map(mul, ws, xs)]))
 
 
 def test_one_sum_node_gives_the_bits_of_a_chain_of_additions():

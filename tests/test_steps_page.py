@@ -162,4 +162,4 @@ def test_the_steps_benchmark_measures_size_and_nodes(capsys, dot):
 
     assert benchmark.main(["--repeats", "1"]) == 0
     table = capsys.readouterr().out
-    assert "MLP(2, [16, 16, 1]), collapse='neuron'" in table and "708" in table
+    assert "MLP(2, [16, 16, 1]), collapse='neuron'" in table and "404" in table

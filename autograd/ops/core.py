@@ -24,6 +24,9 @@ An op is ONE entry holding everything any part of the library needs:
   the op has `scalar`) and `Tensor` (if it has `array`); the classic operators are written by hand;
 - `first_order`: True for an op whose VJPs are numpy kernels on data (convolution, pooling): no
   second order, so `create_graph` refuses it by name (as `trace` refuses an op without `scalar`);
+- `accumulate(g, parents)`: optional (None), a hot-path shortcut of the first-order float pass
+  for a variadic op: adds g times each local derivative into each parent's `.grad`, the same
+  floats in the same order as `derivatives` (tested bit for bit against the generic engine);
 - `params`: the names of its parameters. `op.bind(*values)` gives the op with them fixed (the
   exponent of `x ** c`): fields on the bound op, never parsed from its name. A Tensor node keeps
   its op's parameters in `node.args` instead (an index or an axis per call; no bound op needed).
@@ -107,6 +110,7 @@ class Op(str):
     constant: bool
     method: str | None
     namer: Any
+    accumulate: Any
     binder: Any
     _bindings: dict
 
@@ -154,6 +158,7 @@ class Op(str):
         self._bindings = {}
         self.method = method  # the node method to install, when no hand-written one exists
         self.namer = None
+        self.accumulate = None
         self.binder = None
         return self
 

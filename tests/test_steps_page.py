@@ -163,3 +163,12 @@ def test_the_steps_benchmark_measures_size_and_nodes(capsys, dot):
     assert benchmark.main(["--repeats", "1"]) == 0
     table = capsys.readouterr().out
     assert "MLP(2, [16, 16, 1]), collapse='neuron'" in table and "404" in table
+
+
+def test_a_wide_neuron_is_written_in_whole_terms(dot):
+    """Past three weighted inputs the equation elides whole w · x terms, never a pair's half."""
+    model = MLP(6, [1], seed=0)
+    y = model([Value(float(i), f"x{i}") for i in range(6)])
+    page = StepsPage(y, collapse="neuron")
+    line = next(f for f in page.frames if f["ph"] == "forward")["ln"][1][1]
+    assert line.startswith("layer0.neuron0 = b + w0 · x0 + … + w5 · x5 = ")

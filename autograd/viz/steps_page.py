@@ -398,8 +398,10 @@ def _module_equation(steps: Steps, layout: _Layout, u: str, exit_node, precision
             return local(node)
         xs = [write(p, depth + 1) for p in node.parents]
         if str(node.op) in ("*", "neg") or str(node.op).startswith("**"):
-            xs = [f"({x})" if p in inside and str(p.op) in ("+", "-", "sum") else x
+            xs = [f"({x})" if p in inside and str(p.op) in ("+", "-", "sum", "affine") else x
                   for x, p in zip(xs, node.parents)]  # fmt: skip
+        if str(node.op) == "affine" and len(xs) > 7:  # whole terms: b + w0 · x0 + … + wn · xn
+            return f"{op_text(node, xs[:3])} + … + {xs[-2]} · {xs[-1]}"
         if len(xs) > 5:
             xs = [*xs[:3], "…", xs[-1]]
         return op_text(node, xs)

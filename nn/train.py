@@ -297,14 +297,27 @@ def _all_finite(array: np.ndarray) -> bool:
 
     Integers and bools always are. A NaN or an infinity makes a float sum NaN or infinite, so a
     finite sum proves every entry finite; only a sum that is not (a bad entry, or finite entries
-    whose sum overflowed) is checked entry by entry. On MNIST-sized float32 data (60,000 x 784),
-    25 ms against 44 ms for np.isfinite, which writes a boolean copy of the whole array first
-    (this machine, loaded): fit checks once, before the first step, rather than per batch.
+    whose sum overflowed) is checked entry by entry. A C-ordered float32/float64 batch array is
+    summed row by row as one BLAS matrix-vector product with a vector of ones (x * 1 is x exactly,
+    and NaN and inf propagate through it as through the sum), then the row sums are added. On
+    MNIST-sized float32 data (60,000 x 784) that is 11.5 ms against 22 ms for np.add.reduce
+    (12.8 ms on one BLAS thread) and 44 ms for np.isfinite, which writes a boolean copy of the
+    whole array first (this machine, loaded): fit checks once, before the first step, rather than
+    per batch. tests/test_tensor_speed_paths.py checks it against np.isfinite on both paths.
     """
     if array.dtype.kind != "f":
         return True
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(array, axis=None)
+        if (
+            array.ndim >= 2
+            and array.size
+            and array.flags.c_contiguous
+            and array.dtype in (np.float32, np.float64)
+        ):
+            rows = array.reshape(len(array), -1) @ np.ones(array.size // len(array), array.dtype)
+            total = np.add.reduce(rows)
+        else:
+            total = np.add.reduce(array, axis=None)
     return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
 
 

@@ -72,6 +72,19 @@ def test_sigmoid_tensor_op_runs_the_shortcut_in_float32():
         np.array([[6e4, 6e4]], dtype=np.float16),
         np.array([[-1.7e308, -1.7e308, 1.0]]),
         np.random.default_rng(0).random((50, 7), dtype=np.float32),
+        # the row-sum (matrix-vector) path: C-ordered float32/float64, 2-D and more
+        np.full((40, 30), 7.0, dtype=np.float32),
+        np.where(np.eye(40, 30, k=3) > 0, np.nan, 1.0).astype(np.float32),
+        np.where(np.eye(40, 30, k=-5) > 0, -np.inf, 1.0),
+        np.array([[np.inf, 1.0], [1.0, -np.inf]], dtype=np.float32),  # rows inf and -inf
+        np.array([[3e38, 1.0], [3e38, 1.0]], dtype=np.float32),  # finite rows, overflowing total
+        np.array([[3e38, 3e38], [0.0, 0.0]], dtype=np.float32),  # an overflowing row
+        np.random.default_rng(1).random((6, 5, 4)),
+        np.full((6, 5, 4), np.nan)[:, :, :2].copy(),
+        np.ones((4, 6), dtype=np.float32).T,  # not C-ordered: the plain sum
+        np.ones((4, 6), dtype=np.float32)[:, ::2],
+        np.zeros((0, 5), dtype=np.float32),
+        np.zeros((5, 0)),
     ],
 )
 def test_all_finite_agrees_with_isfinite_everywhere(array):

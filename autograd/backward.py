@@ -116,8 +116,9 @@ def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
             seed = _constant_like(root, seed)
         grads[root] = grads[root] + seed if root in grads else seed
     anomaly = mode.anomaly_enabled and not create_graph
+    get = grads.get
     for node in reversed(topological_order(nodes)):
-        g = grads.get(node)
+        g = get(node)
         if g is None:
             continue
         parents = node.parents
@@ -141,7 +142,8 @@ def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
                     raise FloatingPointError(
                         f"{node.op}: gradient for input {i} (shape {shape}) has NaN/inf values"
                     )
-            grads[parent] = grads[parent] + d if parent in grads else d
+            earlier = get(parent)
+            grads[parent] = d if earlier is None else earlier + d
     return grads
 
 
@@ -187,6 +189,11 @@ def sum_to(grad: Any, shape: tuple) -> Any:
 def broadcast_axes(big: tuple, small: tuple) -> tuple:
     """The axes of shape `big` that broadcasting shape `small` to it added or stretched."""
     lead = len(big) - len(small)
+    if 1 not in small:
+        # No axis of `small` can have been stretched (a bias): only the leading ones were added.
+        # 0.30 against 0.73 us for a (64, 300) batch's (300,) bias (this machine, loaded);
+        # tests/test_tensor_speed_paths.py checks it against the general rule below.
+        return tuple(range(lead))
     return tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(small) if n == 1 and big[lead + i] != 1
     )

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor
+from autograd.backward import broadcast_axes
 from autograd.ops.core import sigmoid_array
 from nn import Linear, Sequential, fit
 from nn.train import _all_finite, _data
@@ -103,3 +104,26 @@ def test_fit_still_names_the_first_non_finite_entry_and_accepts_huge_finite_data
         assert not np.isfinite(big.sum())
     checked, _ = _data("fit", "X", big, "y", np.zeros(4, dtype=int))
     assert checked is big
+
+
+@pytest.mark.parametrize(
+    ("big", "small"),
+    [
+        ((64, 300), (300,)),  # a bias: the shortcut (no 1 in `small`)
+        ((64, 300), (64, 300)),
+        ((2, 3, 4), (4,)),
+        ((2, 3, 4), (3, 1)),
+        ((2, 1, 4), (1, 1, 4)),
+        ((5, 1), (1,)),
+        ((5, 7), (1, 7)),
+        ((), ()),
+        ((3,), ()),
+    ],
+)
+def test_broadcast_axes_equals_the_general_rule(big, small):
+    lead = len(big) - len(small)
+    general = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(small) if n == 1 and big[lead + i] != 1
+    )
+    assert broadcast_axes(big, small) == general
+    assert np.ones(big).sum(axis=general).reshape(small).shape == small

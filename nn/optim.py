@@ -100,7 +100,9 @@ class Optimizer(abc.ABC):
             if isinstance(g, Value):  # a gradient from backward(create_graph=True)
                 g = g.data
             if isinstance(p.data, np.ndarray):
-                if np.shape(g) != p.data.shape:  # e.g. a scalar 0.0: the same for every entry
+                # An array's own .shape: np.shape costs a dispatch per parameter per step.
+                shape = g.shape if g.__class__ is np.ndarray else np.shape(g)
+                if shape != p.data.shape:  # e.g. a scalar 0.0: the same for every entry
                     g = np.broadcast_to(np.asarray(g, p.data.dtype), p.data.shape)
                 p.data -= self._update(state, p.data, g)  # in place: no new array per step
             else:

@@ -154,15 +154,18 @@ def _into_grad(grads: dict) -> None:
     update in place, so each leaf gets its own writable array of its dtype: a rule may pass one
     array on to several parents (the `+` rule) or return a view.
     """
-    handed: set = set()
+    handed: set = set()  # ids of the arrays given to any node so far
+    leaves: set = set()  # ... and of those given to a leaf, which no other node may share
     for node, g in grads.items():
         old = node.grad
         if old is None:
-            if g.__class__ is np.ndarray and not node.parents:
-                if id(g) in handed or g.base is not None or g.dtype != node.data.dtype:
-                    g = np.array(g, dtype=node.data.dtype)
-                handed.add(id(g))
-            elif g.__class__ is np.ndarray:
+            if g.__class__ is np.ndarray:
+                if not node.parents:
+                    if id(g) in handed or g.base is not None or g.dtype != node.data.dtype:
+                        g = np.array(g, dtype=node.data.dtype)
+                    leaves.add(id(g))
+                elif id(g) in leaves:  # one array a rule gave a leaf and an interior node
+                    g = g.copy()
                 handed.add(id(g))
             node.grad = g
         elif old.__class__ is float and old == 0.0 and g.__class__ is not float:

@@ -731,3 +731,17 @@ def test_op_names_and_parents_in_argument_order():
     a, b = Tensor([1.0]), Tensor([2.0])
     assert (a - b).op == "-" and (a - b).parents == (a, b)
     assert (a @ b).op == "matmul" and a.op == ""
+
+
+def test_an_array_given_to_a_leaf_is_never_shared_with_another_node():
+    """A rule may hand one fresh array to several parents; the leaf's copy stays its own, in
+    whichever order the nodes come (here the leaf first, then an interior node)."""
+    from autograd.backward import _into_grad
+
+    leaf, other = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
+    interior = other * 2.0
+    shared = np.array([5.0, 6.0])
+    _into_grad({leaf: shared, interior: shared})
+    assert not np.shares_memory(leaf.grad, interior.grad)
+    leaf.grad += 1.0
+    np.testing.assert_array_equal(interior.grad, [5.0, 6.0])

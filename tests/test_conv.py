@@ -141,6 +141,27 @@ def test_blocked_products_equal_one_product():
     assert conv_ops.blocked_matmul(x32[:, :4, :9], x32, 8).dtype == np.float32
 
 
+@pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS)
+def test_im2col_in_two_passes_equals_the_windows_copied_at_once(shape, o, k, s, p, d, g):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = data(shape)
+    s2, p2, d2 = ((v, v) if isinstance(v, int) else v for v in (s, p, d))
+    span = tuple(di * (ki - 1) + 1 for di, ki in zip(d2, k))
+    padded = np.pad(x, ((0, 0), (0, 0), (p2[0], p2[0]), (p2[1], p2[1])))
+    windows = sliding_window_view(padded, span, axis=(2, 3))[
+        :, :, :: s2[0], :: s2[1], :: d2[0], :: d2[1]
+    ]
+    n, c, ho, wo = windows.shape[:4]
+    expected = windows.transpose(1, 4, 5, 0, 2, 3).reshape(g, c // g * k[0] * k[1], n * ho * wo)
+    cols = conv_ops.im2col(x, k, s2, p2, d2, g)
+    np.testing.assert_array_equal(cols, expected)
+    # scatter_windows is im2col's adjoint: <im2col(x), D> = <pad(x), scatter(D)>
+    dcols = data(cols.shape, 5)
+    back = conv_ops.scatter_windows(dcols.reshape(c, *k, n, ho, wo), padded.shape, k, s2, d2)
+    np.testing.assert_allclose((cols * dcols).sum(), (padded * back).sum(), 1e-12)
+
+
 def test_conv2d_without_bias_matches_torch(torch):
     arrays = [data((2, 3, 6, 6), 1), data((5, 3, 3, 3), 2)]
     assert_matches_torch(
@@ -179,15 +200,16 @@ def test_conv2d_output_is_nchw_and_float32_stays_float32():
 POOLS = [((2, 2), None, 0), ((3, 3), 2, 1), ((3, 3), 1, 1), ((2, 3), (1, 2), (1, 1)), (4, 3, 2)]
 
 
-@pytest.mark.parametrize("k, s, p", POOLS)
-def test_max_pool2d_matches_torch(torch, k, s, p):
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8), (2, 3, 8, 8)])  # windows that tile it or not
+@pytest.mark.parametrize("k, s, p", [*POOLS, ((2, 2), 3, 0)])
+def test_max_pool2d_matches_torch(torch, k, s, p, shape):
     F = torch.nn.functional
     assert_matches_torch(
         torch,
         lambda x: max_pool2d(x, k, s, p),
         lambda x: F.max_pool2d(x, k, s, p),
-        [data((2, 3, 9, 8))],
-        f"max_pool2d k{k} s{s} p{p}",
+        [data(shape)],
+        f"max_pool2d k{k} s{s} p{p} {shape}",
     )
 
 

@@ -10,9 +10,9 @@ without copying (`sliding_window_view`, `as_strided`); two copies make them a ma
 (`im2col` says why two), and one matrix product with the flattened kernels (blocked over
 columns) gives every output pixel of every sample. Its two VJPs are convolutions themselves: the
 input's gradient is a transposed convolution of the output's gradient (`conv2d_input_grad`: the
-columns' gradient added back onto the input, a strided add per kernel row and column, or at
-stride 1 one flat add per kernel offset; never a loop over pixels or samples), which is exactly
-`conv_transpose2d`'s forward; the kernel's gradient is the output's gradient times the columns.
+columns' gradient added back onto the input, a strided add per kernel row and column; never a
+loop over pixels or samples), which is exactly `conv_transpose2d`'s forward; the kernel's
+gradient is the output's gradient times the columns.
 
 The VJPs of convolution, pooling and batch norm are numpy kernels on data, so those entries are
 `first_order`: `create_graph` refuses them by name. Padding and concatenation slice the gradient,
@@ -233,7 +233,8 @@ def scatter_windows(
     padded NCHW `shape` (laid out channel-major, (C, N, H, W), in memory), overlapping windows
     summing. im2col's two passes backwards: kh strided adds of (C, kw, N, Ho, Wo) blocks onto the
     rows' shifts, then kw onto the input (0.54 against 0.80 ms for adding each kernel offset's
-    block onto the input, LeNet's second layer at batch 64)."""
+    block onto the input, LeNet's second layer at batch 64; tests/test_conv.py checks that it is
+    im2col's adjoint)."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho, wo = dcols.shape[4:]

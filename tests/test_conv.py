@@ -490,3 +490,48 @@ def test_check_local_derivatives_checks_ops_that_save_an_intermediate():
     for node in (y, z, loss):
         status, entries = check_local_derivatives(node)
         assert status == "ok" and len(entries) >= 2, (str(node.op), entries)
+
+
+def test_a_gradient_penalty_through_a_small_cnn_matches_torch(torch):
+    # Second order through every convolutional op: the squared norm of the input gradient of a
+    # conv -> batch norm -> relu -> max-pool -> conv -> avg-pool -> conv_transpose loss, then its
+    # gradient with respect to every parameter (as a WGAN-GP penalty needs), against PyTorch.
+    F = torch.nn.functional
+    arrays = [
+        data((2, 2, 6, 6), 1),  # x
+        data((3, 2, 3, 3), 2),  # conv 1
+        data(3, 3),
+        data(3, 4) + 2.0,  # batch norm scale
+        data(3, 5),
+        data((4, 3, 2, 2), 6),  # conv 2
+        data((4, 2, 2, 2), 7),  # transposed conv
+    ]
+
+    def loss(lib, x, w1, b1, gamma, beta, w2, w3):
+        conv, bn, relu, mp, ap, ct = (
+            (conv2d, batch_norm, lambda t: t.relu(), max_pool2d, avg_pool2d, conv_transpose2d)
+            if lib is None
+            else (F.conv2d, F.batch_norm, F.relu, F.max_pool2d, F.avg_pool2d, F.conv_transpose2d)
+        )
+        h = relu(bn(conv(x, w1, b1, padding=1), None, None, gamma, beta, training=True))
+        h = ap(conv(mp(h, 2), w2, padding=1), 2, 1, 1)
+        return (ct(h, w3, stride=2) ** 2).sum()
+
+    xs = [Tensor(a) for a in arrays]
+    out = loss(None, *xs)
+    out.backward(create_graph=True)
+    penalty = (xs[0].grad ** 2).sum()
+    for t in xs:
+        t.grad = None
+    penalty.backward()
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    (gx,) = torch.autograd.grad(loss(torch, *ts), ts[0], create_graph=True)
+    (gx**2).sum().backward()
+    np.testing.assert_allclose(penalty.item(), (gx**2).sum().item(), 1e-10)
+    for i, (x, t) in enumerate(zip(xs[1:], ts[1:]), 1):
+        # the first bias's is zero (batch norm removes the mean): rounding, against the scale
+        scale = np.abs(t.grad.numpy()).max() if i != 2 else penalty.item()
+        np.testing.assert_allclose(
+            x.grad, t.grad.numpy(), 1e-9, 1e-12 * scale, err_msg=f"input {i}"
+        )
+    assert np.abs(xs[2].grad).max() < 1e-12 * penalty.item()

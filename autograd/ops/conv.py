@@ -14,9 +14,10 @@ columns' gradient added back onto the input, a strided add per kernel row and co
 loop over pixels or samples), which is exactly `conv_transpose2d`'s forward; the kernel's
 gradient is the output's gradient times the columns.
 
-The VJPs of convolution, pooling and batch norm are numpy kernels on data, so those entries are
-`first_order`: `create_graph` refuses them by name. Padding and concatenation slice the gradient,
-which runs on Tensors too: they differentiate to any order.
+The VJPs run numpy kernels on data (the first-order pass) and build ops on nodes (`create_graph`):
+the convolutions' VJPs are convolutions, the pools' a `window_scatter` whose own VJP reads the
+windows back, batch norm's the normalisation rebuilt from x. Padding and concatenation slice the
+gradient, which runs on Tensors too. So every entry differentiates to any order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from .core import Op, register
+from .core import Op, apply, is_array, register
 
 __all__ = [
     "AVG_POOL2D",
@@ -32,9 +33,11 @@ __all__ = [
     "BLOCK",
     "CONCATENATE",
     "CONV2D",
+    "CONV2D_WEIGHT",
     "CONV_TRANSPOSE2D",
     "MAX_POOL2D",
     "PAD",
+    "WINDOW_SCATTER",
     "Pair",
     "avg_pool2d_divisor",
     "blocked_matmul",
@@ -328,17 +331,58 @@ def conv2d_bias_grad(g):
     return g.sum(axis=(0, 2, 3))
 
 
+# The VJPs of the convolutions are convolutions: conv2d, conv_transpose2d and conv2d_weight (the
+# kernel gradient as an op of the input and the output gradient) are each other's adjoints. On
+# data each VJP is a numpy kernel; on nodes (`create_graph`) it is one of these three ops, so the
+# gradients differentiate again, to any order.
+
+
+def _zero_bias(like, channels: int):
+    """A bias of zeros: an array beside data, a constant node beside nodes."""
+    zeros = np.zeros(channels, _dtype(like))
+    return zeros if is_array(like) else type(like)(zeros, requires_grad=False)
+
+
+def _dtype(x):
+    return x.dtype if is_array(x) else x.data.dtype
+
+
+def _convolve(x, w, stride, padding, dilation, groups):
+    """conv2d(x, w) without a bias, on data or on nodes."""
+    b = _zero_bias(x, w.shape[0])
+    if is_array(x):
+        return conv2d_forward(x, w, b, stride, padding, dilation, groups)[0]
+    return apply(CONV2D, (x, w, b), stride, padding, dilation, groups)
+
+
+def _transposed(g, w, size, stride, padding, dilation, groups):
+    """conv_transpose2d(g, w) onto spatial `size` without a bias: d<g, conv2d(x, w)>/dx."""
+    if is_array(g):
+        return conv2d_input_grad(g, w, size, stride, padding, dilation, groups)
+    b = _zero_bias(g, w.shape[1] * groups)
+    return apply(CONV_TRANSPOSE2D, (g, w, b), size, stride, padding, dilation, groups)
+
+
+def _kernel_grad(x, g, kernel, stride, padding, dilation, groups, cols=None):
+    """d<g, conv2d(x, w)>/dw for kernels of spatial size `kernel`, from x's columns when saved."""
+    if is_array(g):
+        if cols is None:
+            cols = im2col(x, kernel, stride, padding, dilation, groups)
+        return conv2d_weight_grad(cols, g, (g.shape[1], x.shape[1] // groups, *kernel), groups)
+    return apply(CONV2D_WEIGHT, (x, g), kernel, stride, padding, dilation, groups)
+
+
 CONV2D = register(
     Op(
         "conv2d",
         3,
         array=conv2d_forward,
         vjps=(
-            lambda g, y, x, w, b, s, p, d, groups, cols: conv2d_input_grad(
+            lambda g, y, x, w, b, s, p, d, groups, cols: _transposed(
                 g, w, x.shape[2:], s, p, d, groups
             ),
-            lambda g, y, x, w, b, s, p, d, groups, cols: conv2d_weight_grad(
-                cols, g, w.shape, groups
+            lambda g, y, x, w, b, s, p, d, groups, cols: _kernel_grad(
+                x, g, w.shape[2:], s, p, d, groups, cols
             ),
             lambda g, y, x, w, b, s, p, d, groups, cols: conv2d_bias_grad(g),
         ),
@@ -346,7 +390,6 @@ CONV2D = register(
         vjp_formulas=_conv2d_vjp_formulas,
         params=("stride", "padding", "dilation", "groups"),
         saves=True,  # the columns (im2col of x): the kernel's gradient reuses them
-        first_order=True,
     )
 )
 
@@ -365,18 +408,42 @@ CONV_TRANSPOSE2D = register(
         array=conv_transpose2d_forward,
         # Its adjoint is the convolution; its kernel gradient is conv2d's with the roles swapped.
         vjps=(
-            lambda g, y, x, w, b, size, s, p, d, groups: conv2d_forward(
-                g, w, np.zeros(w.shape[0], g.dtype), s, p, d, groups
-            )[0],
-            lambda g, y, x, w, b, size, s, p, d, groups: conv2d_weight_grad(
-                im2col(g, w.shape[2:], s, p, d, groups), x, w.shape, groups
+            lambda g, y, x, w, b, size, s, p, d, groups: _convolve(g, w, s, p, d, groups),
+            lambda g, y, x, w, b, size, s, p, d, groups: _kernel_grad(
+                g, x, w.shape[2:], s, p, d, groups
             ),
             lambda g, y, x, w, b, size, s, p, d, groups: conv2d_bias_grad(g),
         ),
         formula=lambda s, xs, p: s.call("conv_transpose2d", *xs, *_conv_kws(s, p[1:]) if p else ()),
         vjp_formulas=_conv_transpose2d_vjp_formulas,
         params=("size", "stride", "padding", "dilation", "groups"),
-        first_order=True,
+    )
+)
+
+
+def _conv2d_weight_vjp_formulas(s, xs, out, g, p, shapes) -> list:
+    x, gy = xs
+    kws = _conv_kws(s, p[1:])
+    return [s.call("conv_transpose2d", gy, g, *kws), s.call("conv2d", x, g, *kws)]
+
+
+# d<G, dw(x, gy)>/dx and /dgy, where dw(x, gy) = d<gy, conv2d(x, w)>/dw is bilinear:
+# <G, dw(x, gy)> = <gy, conv2d(x, G)>, so x's is the transposed convolution of gy by G and gy's
+# the convolution of x by G.
+CONV2D_WEIGHT = register(
+    Op(
+        "conv2d_weight",
+        2,
+        array=lambda x, gy, kernel, s, p, d, groups: _kernel_grad(x, gy, kernel, s, p, d, groups),
+        vjps=(
+            lambda g, y, x, gy, kernel, s, p, d, groups: _transposed(
+                gy, g, x.shape[2:], s, p, d, groups
+            ),
+            lambda g, y, x, gy, kernel, s, p, d, groups: _convolve(x, g, s, p, d, groups),
+        ),
+        formula=lambda s, xs, p: s.call("conv2d_weight", *xs, *_conv_kws(s, p[1:]) if p else ()),
+        vjp_formulas=_conv2d_weight_vjp_formulas,
+        params=("kernel", "stride", "padding", "dilation", "groups"),
     )
 )
 
@@ -401,9 +468,9 @@ def max_pool2d_forward(x, kernel, stride, padding):
 
 def max_pool2d_grad(g, y, x, kernel, stride, padding):
     """Each output gradient to its window's first maximum in row-major order (torch's choice
-    among ties): offsets are visited in that order and a window, once taken, takes no more.
-    Recomputing the masks from x and y costs less than saving an argmax in the forward pass.
-    Windows that tile the input write every entry of the gradient once, with no zeros first."""
+    among ties). Recomputing the masks from x and y costs less than saving an argmax in the
+    forward pass. Windows that tile the input write every entry of the gradient once, with no
+    zeros first."""
     xp = pad_spatial(x, padding, -np.inf)
     tiled = (
         not any(padding)
@@ -411,8 +478,21 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
         and xp.shape[2:] == tuple(np.multiply(kernel, y.shape[2:]))
     )
     grad = (np.empty_like if tiled else np.zeros_like)(xp, dtype=g.dtype)  # x's memory layout
-    nan = bool(np.isnan(y).any())  # where the max is NaN, the first NaN takes the gradient
     overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
+    for rows, cols, hit in _first_maxima(xp, y, kernel, stride):
+        if overlapping:
+            grad[:, :, rows, cols] += g * hit
+        else:  # each input entry is in one window at most
+            np.multiply(g, hit, out=grad[:, :, rows, cols])
+    return crop_spatial(grad, padding)
+
+
+def _first_maxima(xp, y, kernel, stride):
+    """For each kernel offset in row-major order, its slices of the padded input and where it
+    holds its window's first maximum (where the max is NaN, the first NaN): offsets are visited
+    in that order and a window, once taken, takes no more. The first mask is updated in place
+    once the next is asked for: a caller keeping the masks copies them."""
+    nan = bool(np.isnan(y).any())
     windows = list(offsets(kernel, stride, (1, 1), y.shape[2:]))
     taken = None
     for k, (_, _, rows, cols) in enumerate(windows):
@@ -426,11 +506,15 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
             np.greater(hit, taken, out=hit)  # hit and not yet taken
             if k < len(windows) - 1:
                 taken |= hit
-        if overlapping:
-            grad[:, :, rows, cols] += g * hit
-        else:  # each input entry is in one window at most
-            np.multiply(g, hit, out=grad[:, :, rows, cols])
-    return crop_spatial(grad, padding)
+        yield rows, cols, hit
+
+
+def _max_pool2d_vjp(g, y, x, kernel, stride, padding):
+    if is_array(g):
+        return max_pool2d_grad(g, y, x, kernel, stride, padding)
+    xp = pad_spatial(x.data, padding, -np.inf)
+    masks = tuple(hit.copy() for _, _, hit in _first_maxima(xp, y.data, kernel, stride))
+    return apply(WINDOW_SCATTER, (g,), xp.shape, g.shape[2:], kernel, stride, padding, masks)
 
 
 def avg_pool2d_divisor(shape, kernel, stride, padding, count_include_pad):
@@ -461,8 +545,64 @@ def avg_pool2d_grad(g, x, kernel, stride, padding, divisor):
     return crop_spatial(grad, padding)
 
 
+def _avg_pool2d_vjp(g, y, x, kernel, stride, padding, divisor):
+    if is_array(g):
+        return avg_pool2d_grad(g, x, kernel, stride, padding, divisor)
+    share = 1.0 / np.asarray(divisor, dtype=g.data.dtype)
+    shares = (share,) * (kernel[0] * kernel[1])
+    shape = pad_spatial(x.data, padding).shape
+    return apply(WINDOW_SCATTER, (g,), shape, g.shape[2:], kernel, stride, padding, shares)
+
+
 def _pool_size(x, kernel, stride, padding) -> Pair:
     return out_size(x.shape[2:], kernel, stride, padding, (1, 1))
+
+
+# The pools' VJPs on nodes (`create_graph`): both send each output gradient, times a weight per
+# kernel offset (max: the first-maximum masks, constants; avg: 1 / divisor), to its window.
+# That is linear in the gradient, and its adjoint reads the windows back: an op whose VJP is
+# built of padding, slicing and products, so the pools differentiate to any order.
+
+
+def window_scatter(g, shape, size, kernel, stride, padding, weights):
+    """Each entry of g (N, C, Ho, Wo) times its kernel offset's weight, added to the entries of
+    its window in zeros of the padded `shape`, cropped."""
+    grad = np.zeros(shape, np.result_type(g, *weights))
+    for (_, _, rows, cols), weight in zip(offsets(kernel, stride, (1, 1), size), weights):
+        grad[:, :, rows, cols] += g * weight
+    return crop_spatial(grad, padding)
+
+
+def window_gather(g, size, kernel, stride, padding, weights):
+    """The adjoint of `window_scatter`, on data or nodes: each window's entries of the padded g,
+    times their offset's weight, summed."""
+    ph, pw = padding
+    if is_array(g):
+        gp = pad_spatial(g, padding)
+    else:
+        gp = apply(PAD, (g,), ((0, 0), (0, 0), (ph, ph), (pw, pw)), 0.0) if ph or pw else g
+    total = None
+    for (_, _, rows, cols), weight in zip(offsets(kernel, stride, (1, 1), size), weights):
+        term = gp[:, :, rows, cols] * weight
+        total = term if total is None else total + term
+    return total
+
+
+WINDOW_SCATTER = register(
+    Op(
+        "window_scatter",
+        1,
+        array=window_scatter,
+        vjps=(
+            lambda g, y, x, shape, size, k, s, p, weights: window_gather(g, size, k, s, p, weights),
+        ),
+        formula=lambda s, xs, p: s.call("window_scatter", *xs),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            f"{s.text('each window of')} {g}{s.text(', times its offset weights, summed')}"
+        ],
+        params=("shape", "size", "kernel", "stride", "padding", "weights"),
+    )
+)
 
 
 MAX_POOL2D = register(
@@ -470,11 +610,10 @@ MAX_POOL2D = register(
         "max_pool2d",
         1,
         array=max_pool2d_forward,
-        vjps=(max_pool2d_grad,),
+        vjps=(_max_pool2d_vjp,),
         formula=lambda s, xs, p: s.call("max_pool2d", *xs, *_pool_kws(s, p) if p else ()),
         vjp_formulas=_max_pool2d_vjp_formulas,
         params=("kernel", "stride", "padding"),
-        first_order=True,
     )
 )
 AVG_POOL2D = register(
@@ -482,11 +621,10 @@ AVG_POOL2D = register(
         "avg_pool2d",
         1,
         array=avg_pool2d_forward,
-        vjps=(lambda g, y, x, k, s, p, divisor: avg_pool2d_grad(g, x, k, s, p, divisor),),
+        vjps=(_avg_pool2d_vjp,),
         formula=lambda s, xs, p: s.call("avg_pool2d", *xs, *_pool_kws(s, p) if p else ()),
         vjp_formulas=_avg_pool2d_vjp_formulas,
         params=("kernel", "stride", "padding", "divisor"),
-        first_order=True,
     )
 )
 
@@ -567,6 +705,17 @@ def batch_norm_input_grad(g, w, axes, inv_std, xhat):
     )
 
 
+def _normalised(x, axes, eps, saved):
+    """The normalised x and 1 / sqrt(var + eps), as the forward saved them (data); on nodes
+    (`create_graph`) built again from x as nodes, since both depend on x, so that the gradients
+    differentiate again."""
+    if is_array(x):
+        return saved
+    centred = x - x.mean(axis=axes, keepdims=True)
+    inv_std = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return centred * inv_std, inv_std
+
+
 def _channels(v, ndim):
     """A per-channel vector (C,) shaped to broadcast against (N, C, ...)."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
@@ -579,16 +728,17 @@ BATCH_NORM = register(
         array=batch_norm_forward,
         vjps=(
             lambda g, y, x, w, b, axes, eps, saved: batch_norm_input_grad(
-                g, w, axes, saved[1], saved[0]
+                g, w, axes, *_normalised(x, axes, eps, saved)[::-1]
             ),
-            lambda g, y, x, w, b, axes, eps, saved: (g * saved[0]).sum(axis=axes),
+            lambda g, y, x, w, b, axes, eps, saved: (g * _normalised(x, axes, eps, saved)[0]).sum(
+                axis=axes
+            ),
             lambda g, y, x, w, b, axes, eps, saved: g.sum(axis=axes),
         ),
         formula=lambda s, xs, p: s.call("batch_norm", *xs),
         vjp_formulas=_batch_norm_vjp_formulas,
         params=("axes", "eps"),
         saves=True,  # the normalised x and 1 / std, which the input's and weight's gradients reuse
-        first_order=True,
     )
 )
 

@@ -22,8 +22,9 @@ An op is ONE entry holding everything any part of the library needs:
 - `method`: the name of the node method that applies the op (`x.atan()`, `a.maximum(b)`,
   `a.where(condition, b)`: parameters first, then the other operands), installed on `Value` (if
   the op has `scalar`) and `Tensor` (if it has `array`); the classic operators are written by hand;
-- `first_order`: True for an op whose VJPs are numpy kernels on data (convolution, pooling): no
-  second order, so `create_graph` refuses it by name (as `trace` refuses an op without `scalar`);
+- `first_order`: True for an op whose VJPs are numpy kernels on data only (no built-in op: the
+  convolutional ones build their VJPs of ops on nodes): no second order, so `create_graph`
+  refuses it by name (as `trace` refuses an op without `scalar`);
 - `accumulate(g, parents)`: optional (None), a hot-path shortcut of the first-order float pass
   for a variadic op: adds g times each local derivative into each parent's `.grad`, the same
   floats in the same order as `derivatives` (tested bit for bit against the generic engine);

@@ -535,3 +535,22 @@ def test_a_gradient_penalty_through_a_small_cnn_matches_torch(torch):
             x.grad, t.grad.numpy(), 1e-9, 1e-12 * scale, err_msg=f"input {i}"
         )
     assert np.abs(xs[2].grad).max() < 1e-12 * penalty.item()
+
+
+def test_hessian_through_conv_and_max_pool_matches_torch(torch):
+    from autograd.functional import hessian
+
+    F = torch.nn.functional
+    x, w = data((1, 2, 5, 4), 1), data((2, 2, 3, 3), 2)
+
+    def f(w):
+        return (max_pool2d(conv2d(Tensor(x), w, padding=1), 2) ** 2).sum()
+
+    def f_torch(w):
+        return (F.max_pool2d(F.conv2d(torch.tensor(x), w, padding=1), 2) ** 2).sum()
+
+    expected = torch.autograd.functional.hessian(f_torch, torch.tensor(w)).numpy()
+    H = hessian(f)(Tensor(w))
+    assert H.shape == (2, 2, 3, 3) * 2
+    np.testing.assert_allclose(H, expected, 1e-12, 1e-12)
+    assert np.abs(expected).max() > 1.0  # a real second derivative, not zeros

@@ -536,44 +536,35 @@ def avg_pool2d_forward(x, kernel, stride, padding, divisor):
     return out
 
 
-def avg_pool2d_grad(g, x, kernel, stride, padding, divisor):
-    """Each output gradient, divided by the divisor, to every entry of its window."""
-    share = g / np.asarray(divisor, dtype=g.dtype)
-    grad = np.zeros(pad_spatial(x, padding).shape, g.dtype)
-    for _, _, rows, cols in offsets(kernel, stride, (1, 1), g.shape[2:]):
-        grad[:, :, rows, cols] += share
-    return crop_spatial(grad, padding)
-
-
 def _avg_pool2d_vjp(g, y, x, kernel, stride, padding, divisor):
+    """Each output gradient, divided by the divisor, to every entry of its window."""
+    share = g / np.asarray(divisor, dtype=_dtype(g))
+    shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     if is_array(g):
-        return avg_pool2d_grad(g, x, kernel, stride, padding, divisor)
-    share = 1.0 / np.asarray(divisor, dtype=g.data.dtype)
-    shares = (share,) * (kernel[0] * kernel[1])
-    shape = pad_spatial(x.data, padding).shape
-    return apply(WINDOW_SCATTER, (g,), shape, g.shape[2:], kernel, stride, padding, shares)
+        return window_scatter(share, shape, g.shape[2:], kernel, stride, padding)
+    return apply(WINDOW_SCATTER, (share,), shape, g.shape[2:], kernel, stride, padding, None)
 
 
 def _pool_size(x, kernel, stride, padding) -> Pair:
     return out_size(x.shape[2:], kernel, stride, padding, (1, 1))
 
 
-# The pools' VJPs on nodes (`create_graph`): both send each output gradient, times a weight per
-# kernel offset (max: the first-maximum masks, constants; avg: 1 / divisor), to its window.
+# The pools' VJPs on nodes (`create_graph`): both send each output gradient to its window, max
+# times a weight per kernel offset (the first-maximum masks, constants), avg divided first.
 # That is linear in the gradient, and its adjoint reads the windows back: an op whose VJP is
 # built of padding, slicing and products, so the pools differentiate to any order.
 
 
-def window_scatter(g, shape, size, kernel, stride, padding, weights):
-    """Each entry of g (N, C, Ho, Wo) times its kernel offset's weight, added to the entries of
-    its window in zeros of the padded `shape`, cropped."""
-    grad = np.zeros(shape, np.result_type(g, *weights))
-    for (_, _, rows, cols), weight in zip(offsets(kernel, stride, (1, 1), size), weights):
-        grad[:, :, rows, cols] += g * weight
+def window_scatter(g, shape, size, kernel, stride, padding, weights=None):
+    """Each entry of g (N, C, Ho, Wo), times its kernel offset's weight (without weights, as it
+    is), added to the entries of its window in zeros of the padded `shape`, cropped."""
+    grad = np.zeros(shape, g.dtype if weights is None else np.result_type(g, *weights))
+    for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, (1, 1), size)):
+        grad[:, :, rows, cols] += g if weights is None else g * weights[k]
     return crop_spatial(grad, padding)
 
 
-def window_gather(g, size, kernel, stride, padding, weights):
+def window_gather(g, size, kernel, stride, padding, weights=None):
     """The adjoint of `window_scatter`, on data or nodes: each window's entries of the padded g,
     times their offset's weight, summed."""
     ph, pw = padding
@@ -582,8 +573,8 @@ def window_gather(g, size, kernel, stride, padding, weights):
     else:
         gp = apply(PAD, (g,), ((0, 0), (0, 0), (ph, ph), (pw, pw)), 0.0) if ph or pw else g
     total = None
-    for (_, _, rows, cols), weight in zip(offsets(kernel, stride, (1, 1), size), weights):
-        term = gp[:, :, rows, cols] * weight
+    for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, (1, 1), size)):
+        term = gp[:, :, rows, cols] if weights is None else gp[:, :, rows, cols] * weights[k]
         total = term if total is None else total + term
     return total
 

@@ -554,3 +554,19 @@ def test_hessian_through_conv_and_max_pool_matches_torch(torch):
     assert H.shape == (2, 2, 3, 3) * 2
     np.testing.assert_allclose(H, expected, 1e-12, 1e-12)
     assert np.abs(expected).max() > 1.0  # a real second derivative, not zeros
+
+
+def test_a_nan_upstream_gradient_through_max_pool_is_the_documented_difference(torch):
+    # README's table: the masks multiply the upstream gradient (0 * nan = nan in the window's
+    # other entries), where PyTorch sends it to the maximum only; finite entries agree.
+    x = data((1, 1, 4, 4), 3)
+    upstream = np.ones((1, 1, 2, 2))
+    upstream[0, 0, 0, 0] = np.nan
+    t = Tensor(x)
+    max_pool2d(t, 2).backward(upstream)
+    tt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tt, 2).backward(torch.tensor(upstream))
+    expected = tt.grad.numpy()
+    assert np.isnan(t.grad[0, 0, :2, :2]).all() and np.isnan(expected[0, 0, :2, :2]).sum() == 1
+    np.testing.assert_array_equal(t.grad[0, 0, 2:], expected[0, 0, 2:])
+    np.testing.assert_array_equal(t.grad[0, 0, :2, 2:], expected[0, 0, :2, 2:])

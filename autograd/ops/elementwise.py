@@ -9,6 +9,7 @@ array op broadcast; rules are written at the output's shape and the engine sums 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -96,19 +97,20 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
-def _sin_float(x: float) -> float:
-    # Defined for finite x only: sin(+-inf) is a DomainError naming the op (PyTorch gives nan).
-    try:
-        return math.sin(x)
-    except ValueError:
-        raise DomainError(f"sin: input must be finite, got {x!r}") from None
+def _finite_only(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
+    """fn for finite x only: fn(+-inf) is a DomainError naming the op (PyTorch gives nan)."""
+
+    def scalar(x: float) -> float:
+        try:
+            return fn(x)
+        except ValueError:
+            raise DomainError(f"{name}: input must be finite, got {x!r}") from None
+
+    return scalar
 
 
-def _cos_float(x: float) -> float:
-    try:
-        return math.cos(x)
-    except ValueError:
-        raise DomainError(f"cos: input must be finite, got {x!r}") from None
+_sin_float = _finite_only("sin", math.sin)
+_cos_float = _finite_only("cos", math.cos)
 
 
 def _relu(x: float) -> float:

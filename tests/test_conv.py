@@ -244,6 +244,23 @@ def test_max_pool2d_ties_match_torch_on_relu_zeros(torch):
     )
 
 
+@pytest.mark.parametrize("k, s, p", [((2, 2), None, 0), ((3, 3), 1, 1)])
+def test_max_pool2d_gradient_is_the_same_whatever_the_upstream_gradients_memory_order(k, s, p):
+    # The gradient is copied to the output's memory order first (a flatten's gradient is N-major
+    # while a convolution's output, so the pool's, is channel-major); every bit is the same.
+    x = np.maximum(np.round(data((4, 3, 8, 8), 2), 1), 0.0)  # ties among the zeros
+    x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)  # channel-major
+    kernel, stride, padding = (k, k if s is None else (s, s), (p, p))
+    y = conv_ops.max_pool2d_forward(x, kernel, stride, padding)
+    g = data(y.shape, 3)  # N-major
+    g_channel_major = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    grads = [
+        conv_ops.max_pool2d_grad(u, y, x, kernel, stride, padding) for u in (g, g_channel_major)
+    ]
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.isclose(grads[0].sum(), g.sum(), 1e-12)
+
+
 def test_max_pool2d_propagates_nan_and_gives_it_the_gradient_as_torch(torch):
     x = data((1, 2, 4, 4), 6)
     x[0, 0, 1, 1] = x[0, 1, 2, 3] = np.nan

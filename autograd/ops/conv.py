@@ -470,7 +470,12 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
     """Each output gradient to its window's first maximum in row-major order (torch's choice
     among ties). Recomputing the masks from x and y costs less than saving an argmax in the
     forward pass. Windows that tile the input write every entry of the gradient once, with no
-    zeros first."""
+    zeros first. g is first copied to y's memory order if it is in another: operations over
+    slices of arrays in differing orders run twice as slow (LeNet's second pool, whose gradient
+    comes from a flatten, N-major, while its input and output are channel-major: 0.49 against
+    0.21 ms at batch 64)."""
+    if g.strides != y.strides:
+        g = _copy_like(g, y)
     xp = pad_spatial(x, padding, -np.inf)
     tiled = (
         not any(padding)
@@ -485,6 +490,13 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
         else:  # each input entry is in one window at most
             np.multiply(g, hit, out=grad[:, :, rows, cols])
     return crop_spatial(grad, padding)
+
+
+def _copy_like(a, like):
+    """A copy of a in the memory order of `like`, an array of a's shape."""
+    out = np.empty_like(like, dtype=a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 def _first_maxima(xp, y, kernel, stride):

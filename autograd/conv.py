@@ -21,6 +21,7 @@ array([[20., 24.],
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Sequence
 from typing import cast
@@ -107,10 +108,11 @@ def conv_transpose2d(
     extra = _pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
     groups = _positive("conv_transpose2d", "groups", groups)
     _check_conv("conv_transpose2d", x, weight, groups, in_axis=0)
-    for e, s in zip(extra, stride):
-        if e >= s:
+    for e, s, d in zip(extra, stride, dilation):
+        if e >= s and e >= d:
             raise ValueError(
-                f"conv_transpose2d: output_padding {extra} must be smaller than stride {stride}"
+                f"conv_transpose2d: output_padding {extra} must be smaller than stride {stride} "
+                f"or dilation {dilation} (as torch)"
             )
     size = tuple(
         (n - 1) * s - 2 * p + d * (k - 1) + e + 1
@@ -139,11 +141,14 @@ def avg_pool2d(
     kernel_size: int | Sequence[int],
     stride: int | Sequence[int] | None = None,
     padding: int | Sequence[int] = 0,
+    *,
     count_include_pad: bool = True,
 ) -> Tensor:
     """The mean of each kernel window of x (N, C, H, W); padded zeros count unless
-    `count_include_pad=False` (both as torch)."""
+    `count_include_pad=False` (both as torch). It is keyword-only: torch's fourth positional
+    argument is `ceil_mode`, which is not offered here."""
     x, kernel, stride, padding = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    _flag("avg_pool2d", "count_include_pad", count_include_pad)
     divisor = avg_pool2d_divisor(x.shape, kernel, stride, padding, count_include_pad)
     return _apply(AVG_POOL2D, (x,), kernel, stride, padding, divisor)
 
@@ -165,8 +170,8 @@ def pad(x: Tensor, widths, value: float = 0.0) -> Tensor:
         ) from None
     if pairs.dtype.kind not in "iu" or (pairs < 0).any():
         raise ValueError(f"pad: widths must be non-negative ints, got {widths!r}")
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"pad: value must be a number, got {type(value).__name__}")
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"pad: value must be a number, got {value!r}")
     widths = tuple((int(a), int(b)) for a, b in pairs)
     return _apply(PAD, (x,), widths, float(value))
 
@@ -207,12 +212,19 @@ def split(x: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tenso
     x = _tensor(x, "split", "x")
     axis = _axis(axis, x.shape, "split")
     n = x.shape[axis]
+    if isinstance(sections, bool):
+        raise TypeError(f"split: sections must be an int or a list of indices, got {sections!r}")
     if isinstance(sections, numbers.Integral):
         if sections < 1 or n % sections:
             raise ValueError(f"split: axis {axis} of length {n} does not split into {sections}")
-        cuts = list(range(0, n + 1, n // sections))
+        count = int(sections)
+        cuts = [i * (n // count) for i in range(count + 1)]
     else:
         indices = cast(Sequence[int], sections)
+        if not isinstance(indices, (Sequence, np.ndarray)) or not all(map(_is_int, indices)):
+            raise TypeError(
+                f"split: sections must be an int or a list of int indices, got {sections!r}"
+            )
         cuts = [0, *(int(i) for i in indices), n]
         if any(a > b for a, b in itertools.pairwise(cuts)):
             raise ValueError(f"split: indices {list(indices)} must be sorted within [0, {n}]")
@@ -231,7 +243,8 @@ def flatten(x: Tensor, start_axis: int = 1, end_axis: int = -1) -> Tensor:
     end = _axis(end_axis, x.shape, "flatten")
     if end < start:
         raise ValueError(f"flatten: end_axis {end_axis} comes before start_axis {start_axis}")
-    return x.reshape((*x.shape[:start], -1, *x.shape[end + 1 :]))
+    merged = math.prod(x.shape[start : end + 1])  # not -1: that is ambiguous for 0 samples
+    return x.reshape((*x.shape[:start], merged, *x.shape[end + 1 :]))
 
 
 def dropout(
@@ -241,8 +254,11 @@ def dropout(
     are scaled by 1 / (1 - p), so the expectation is unchanged; in eval, x itself. `rng` is a
     seed or a Generator (pass one Generator to draw a fresh mask each call)."""
     x = _tensor(x, "dropout", "x")
-    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    _flag("dropout", "training", training)
+    if not (rng is None or isinstance(rng, np.random.Generator) or _is_int(rng)):
+        raise TypeError(f"dropout: rng must be None, an int seed or a numpy Generator, got {rng!r}")
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -278,12 +294,22 @@ def batch_norm(
         if v is not None and _shape_of(v) != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},), got {_shape_of(v)}")
     for name, stats in (("running_mean", running_mean), ("running_var", running_var)):
-        if stats is not None and _shape_of(stats) != (c,):
+        if stats is None:
+            continue
+        if not isinstance(stats, (Tensor, np.ndarray)) or _array(stats).dtype.kind != "f":
+            raise TypeError(
+                f"batch_norm: {name} must be a float numpy array or Tensor (updated in place), "
+                f"got {_described(stats)}"
+            )
+        if _shape_of(stats) != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},), got {_shape_of(stats)}")
-    if not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
+    _flag("batch_norm", "training", training)
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r}")
+    if not 0.0 <= momentum <= 1.0:
         raise ValueError(f"batch_norm: momentum must be in [0, 1], got {momentum!r}")
-    if not isinstance(eps, numbers.Real) or eps <= 0:
-        raise ValueError(f"batch_norm: eps must be a number > 0, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+        raise ValueError(f"batch_norm: eps must be a finite number > 0, got {eps!r}")
     axes = (0, *range(2, x.ndim))
     weight = _lift_param(weight, np.ones(c, x.dtype))
     bias = _lift_param(bias, np.zeros(c, x.dtype))
@@ -329,19 +355,35 @@ def _tensors(op: str, tensors) -> list[Tensor]:
     return tensors
 
 
+def _is_int(n) -> bool:
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool)
+
+
+def _flag(op: str, name: str, value) -> None:
+    """A bool (numpy's included): a string or None is not taken for one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
+
+
+def _described(v) -> str:
+    if isinstance(v, (Tensor, np.ndarray)):
+        return f"an array of dtype {_array(v).dtype}"
+    return type(v).__name__
+
+
 def _positive(op: str, name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if not _is_int(n) or n < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {n!r}")
     return int(n)
 
 
 def _pair(op: str, name: str, value, minimum: int = 1) -> Pair:
     """An int or a pair of ints (height, width), each >= minimum."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(pair) != 2 or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= minimum
-        for v in pair
-    ):
+    if isinstance(value, numbers.Integral):
+        pair: tuple = (value, value)
+    else:
+        pair = tuple(value) if isinstance(value, (Sequence, np.ndarray)) else ()
+    if len(pair) != 2 or not all(_is_int(v) and v >= minimum for v in pair):
         raise ValueError(
             f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}"
         )
@@ -360,8 +402,10 @@ def _check_conv(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> Non
     """x is (N, C, H, W), w 4-D, and C matches w's input-channel axis given `groups`."""
     if x.ndim != 4:
         raise ValueError(f"{op}: x must be 4-D (N, C, H, W), got shape {x.shape}")
-    if w.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D, got shape {w.shape}")
+    if w.ndim != 4 or min(w.shape[2:]) < 1:
+        raise ValueError(
+            f"{op}: weight must be 4-D with a kernel of at least 1x1, got shape {w.shape}"
+        )
     c = x.shape[1]
     if c % groups:
         raise ValueError(f"{op}: input channels {c} are not divisible by groups={groups}")

@@ -499,8 +499,8 @@ def _shape(shape: tuple) -> tuple:
 
 def _axis(axis, shape: tuple, op: str) -> int:
     """One axis, checked against `shape` and made non-negative."""
-    if not isinstance(axis, numbers.Integral):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
     axis = int(axis)
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {shape}")

@@ -16,6 +16,7 @@ from autograd import (
     conv_transpose2d,
     dropout,
     flatten,
+    grad,
     max_pool2d,
     no_grad,
     pad,
@@ -273,6 +274,36 @@ def test_max_pool2d_propagates_nan_and_gives_it_the_gradient_as_torch(torch):
     np.testing.assert_array_equal(t.grad, tt.grad.numpy())
 
 
+def test_max_pool2d_picks_as_torch_among_nans_infinities_and_padding(torch):
+    # torch's pick: the first maximum in row-major order, but the last NaN of a window holding
+    # several, and never a padded entry (a window of -inf ties with its -inf padding).
+    x = np.array([[[[np.nan, np.nan], [1.0, np.nan]]]])
+    t = Tensor(x)
+    max_pool2d(t, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad[0, 0], [[0.0, 0.0], [0.0, 1.0]])
+    t = Tensor(np.full((1, 1, 2, 2), -np.inf))
+    max_pool2d(t, 3, 1, 1).sum().backward()
+    np.testing.assert_array_equal(t.grad[0, 0], [[4.0, 0.0], [0.0, 0.0]])
+    rng = np.random.default_rng(5)
+    for k, s, p in [(2, 2, 0), (3, 1, 1), (3, 2, 1), (2, 1, 1), (3, 3, 0)]:
+        x = np.round(rng.standard_normal((2, 3, 6, 5)))
+        u = rng.random(x.shape)
+        x[u < 0.2], x[(u > 0.2) & (u < 0.5)] = np.nan, -np.inf
+        x[1, 2] = -np.inf
+        upstream = data(max_pool2d(Tensor(x), k, s, p).shape, 7)
+        t, tt = Tensor(x), torch.tensor(x, requires_grad=True)
+        y, ty = max_pool2d(t, k, s, p), torch.nn.functional.max_pool2d(tt, k, s, p)
+        y.backward(upstream)
+        ty.backward(torch.tensor(upstream))
+        np.testing.assert_array_equal(y.data, ty.detach().numpy())
+        np.testing.assert_allclose(t.grad, tt.grad.numpy(), 1e-13, 1e-15)  # sums' order differs
+        # the node path (create_graph) sends it to the same entries
+        t2 = Tensor(x)
+        loss = (max_pool2d(t2, k, s, p) * Tensor(upstream, requires_grad=False)).sum()
+        (g2,) = grad(loss, [t2], create_graph=True)
+        np.testing.assert_allclose(g2.data, tt.grad.numpy(), 1e-13, 1e-15)
+
+
 def test_pooling_gradients_match_central_differences():
     assert_gradcheck(lambda x: max_pool2d(x, 3, 2, 1) + 0.0, [data((1, 2, 5, 6), 3)])
     assert_gradcheck(
@@ -442,6 +473,111 @@ def test_bad_arguments_raise_naming_them(call, message):
     x, w = Tensor(data((2, 3, 5, 5))), Tensor(data((4, 3, 3, 3)))
     with pytest.raises(ValueError, match=message):
         call(x, w)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda x, w: conv2d(x, w, stride=2.0), ValueError, "conv2d: stride must be .* got 2.0"),
+        (lambda x, w: conv2d(x, w, padding=None), ValueError, "padding must be .* got None"),
+        (lambda x, w: conv2d(x, w, dilation=True), ValueError, "dilation must be .* got True"),
+        (lambda x, w: max_pool2d(x, 2.5), ValueError, "kernel_size must be .* got 2.5"),
+        (lambda x, w: max_pool2d(x, (2,)), ValueError, r"kernel_size must be .* got \(2,\)"),
+        (lambda x, w: conv2d(x, w[:, :, :0]), ValueError, r"kernel of at least 1x1, .*\(4, 3, 0"),
+        (lambda x, w: avg_pool2d(x, 2, count_include_pad="no"), TypeError, "got 'no'"),
+        (lambda x, w: dropout(x, True), ValueError, "p must be a probability .* got True"),
+        (lambda x, w: dropout(x, 0.5, training=None), TypeError, "training must be .* got None"),
+        (lambda x, w: dropout(x, 0.5, rng="abc"), TypeError, "rng must be .* got 'abc'"),
+        (lambda x, w: concatenate([x, x], True), TypeError, "axis must be an int, got True"),
+        (lambda x, w: x.softmax(True), TypeError, "softmax: axis must be an int, got True"),
+        (lambda x, w: split(x, True), TypeError, "split: sections .* got True"),
+        (lambda x, w: split(x, [1.5]), TypeError, r"split: sections .* got \[1.5\]"),
+        (lambda x, w: pad(x, 1, True), TypeError, "pad: value must be a number, got True"),
+        (
+            lambda x, w: batch_norm(x, None, None, training=True, momentum=True),
+            ValueError,
+            "momentum must be a number in .* got True",
+        ),
+        (
+            lambda x, w: batch_norm(x, None, None, training=True, eps=np.nan),
+            ValueError,
+            "eps must be a finite number > 0, got nan",
+        ),
+        (lambda x, w: batch_norm(x, [0.0] * 3, None), TypeError, "running_mean must be .* list"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_raise_naming_them(call, error, message):
+    x, w = Tensor(data((2, 3, 5, 5))), Tensor(data((4, 3, 3, 3)))
+    with pytest.raises(error, match=message):
+        call(x, w)
+
+
+def test_avg_pool2d_takes_count_include_pad_by_keyword_only():
+    # torch's fourth positional argument is ceil_mode: a ported call must fail, not mean another
+    with pytest.raises(TypeError, match="positional"):
+        avg_pool2d(Tensor(data((1, 1, 5, 5))), 2, 2, 0, True)  # type: ignore[misc]
+
+
+def test_batch_norm_checks_every_argument_before_updating_running_statistics():
+    mean = np.zeros(4)
+    with pytest.raises(TypeError, match=r"running_var must be a float .* dtype int64"):
+        batch_norm(Tensor(data((3, 4))), mean, np.ones(4, dtype=int), training=True)
+    np.testing.assert_array_equal(mean, np.zeros(4))
+
+
+def test_conv_transpose2d_output_padding_below_stride_or_dilation_as_torch(torch):
+    x, w = data((2, 4, 6, 6)), data((4, 3, 3, 3), 1)
+    assert_matches_torch(
+        torch,
+        lambda x, w: conv_transpose2d(x, w, output_padding=1, dilation=2),
+        lambda x, w: torch.nn.functional.conv_transpose2d(x, w, output_padding=1, dilation=2),
+        [x, w],
+        "conv_transpose2d output_padding 1 dilation 2",
+    )
+    # second order: the gradient of a gradient penalty, through the cropped and extended VJPs
+    for s, p, e, d in [(1, 1, 1, 2), (3, 1, 2, 1)]:
+        xs = [Tensor(x), Tensor(w)]
+        y = conv_transpose2d(*xs, stride=s, padding=p, output_padding=e, dilation=d)
+        upstream = data(y.shape, 9)
+        gs = grad((y * Tensor(upstream, requires_grad=False)).sum(), xs, create_graph=True)
+        ours = grad(sum((g * g).sum() for g in gs), xs)
+        ts = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+        ty = torch.nn.functional.conv_transpose2d(*ts, None, s, p, e, 1, d)
+        tgs = torch.autograd.grad((ty * torch.tensor(upstream)).sum(), ts, create_graph=True)
+        theirs = torch.autograd.grad(sum((g * g).sum() for g in tgs), ts)
+        for a, t in zip(ours, theirs):
+            np.testing.assert_allclose(a, t.numpy(), 1e-11, 1e-11)
+    with pytest.raises(ValueError, match=r"smaller than stride \(1, 1\) or dilation \(1, 1\)"):
+        conv_transpose2d(Tensor(x), Tensor(w), output_padding=1)
+
+
+def test_an_empty_batch_goes_forward_and_backward_as_in_torch(torch):
+    x, w = np.ones((0, 4, 6, 6)), data((4, 4, 3, 3))
+    for ours, theirs in [
+        (conv2d, torch.nn.functional.conv2d),
+        (conv_transpose2d, torch.nn.functional.conv_transpose2d),
+    ]:
+        t, tw = Tensor(x), Tensor(w)
+        y = ours(t, tw)
+        ty = theirs(torch.tensor(x), torch.tensor(w))
+        assert y.shape == tuple(ty.shape)
+        y.sum().backward()
+        assert t.grad.shape == x.shape
+        np.testing.assert_array_equal(tw.grad, np.zeros(w.shape))
+    assert flatten(Tensor(np.ones((0, 3, 2)))).shape == (0, 6)
+    assert [p.shape for p in split(Tensor(np.ones((2, 0))), 2, 1)] == [(2, 0), (2, 0)]
+
+
+def test_conv2d_promotes_dtypes_as_numpy_a_float64_bias_too():
+    x = Tensor(data((1, 1, 4, 4)).astype(np.float32))
+    w = Tensor(data((2, 1, 3, 3), 1).astype(np.float32))
+    b = Tensor(data(2, 2))
+    y = conv2d(x, w, b)
+    assert y.data.dtype == np.float64
+    expected = conv2d(Tensor(x.data.astype(np.float64)), Tensor(w.data.astype(np.float64)), b)
+    np.testing.assert_allclose(y.data, expected.data, 1e-6)
+    y.sum().backward()
+    assert (x.grad.dtype, w.grad.dtype, b.grad.dtype) == (np.float32, np.float32, np.float64)
 
 
 def test_conv2d_rejects_a_plain_array():

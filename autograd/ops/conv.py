@@ -259,7 +259,7 @@ def _rows(g: np.ndarray, groups: int) -> np.ndarray:
 
 def _channel_major(out: np.ndarray, n: int, size: Pair) -> np.ndarray:
     """A matrix (O, N * Ho * Wo) as the NCHW array (N, O, Ho, Wo) it holds, without a copy."""
-    return out.reshape(-1, n, *size).transpose(1, 0, 2, 3)
+    return out.reshape(out.shape[0], n, *size).transpose(1, 0, 2, 3)
 
 
 # -------------------------------------------------------------------- convolution kernels
@@ -288,6 +288,8 @@ def blocked_matmul(a: np.ndarray, b: np.ndarray, block: int | None = None) -> np
 def blocked_matmul_t(a: np.ndarray, b: np.ndarray, block: int | None = None) -> np.ndarray:
     """a @ b^T for a (..., p, m) and b (..., q, m) with m long: the sum over blocks of columns of
     the blocks' products."""
+    if not a.shape[-1]:  # no columns (no samples): zeros
+        return np.matmul(a, b.swapaxes(-1, -2))
     first, *rest = _column_blocks(a.shape[-1], block)
     out = np.matmul(a[..., first], b[..., first].swapaxes(-1, -2))
     for cols in rest:
@@ -304,7 +306,10 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     o = w.shape[0]
     cols = im2col(x, w.shape[2:], stride, padding, dilation, groups)
     out = blocked_matmul(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
-    out += b[:, None]
+    if b.dtype == out.dtype:
+        out += b[:, None]
+    else:  # numpy's promotion, as everywhere: a float64 bias makes a float64 output
+        out = out + b[:, None]
     size = out_size(x.shape[2:], w.shape[2:], stride, padding, dilation)
     return _channel_major(out, x.shape[0], size), cols
 
@@ -408,9 +413,11 @@ CONV_TRANSPOSE2D = register(
         array=conv_transpose2d_forward,
         # Its adjoint is the convolution; its kernel gradient is conv2d's with the roles swapped.
         vjps=(
-            lambda g, y, x, w, b, size, s, p, d, groups: _convolve(g, w, s, p, d, groups),
+            lambda g, y, x, w, b, size, s, p, d, groups: _cropped(
+                _convolve(g, w, s, p, d, groups), x.shape[2:]
+            ),
             lambda g, y, x, w, b, size, s, p, d, groups: _kernel_grad(
-                g, x, w.shape[2:], s, p, d, groups
+                g, _extended(x, out_size(size, w.shape[2:], s, p, d)), w.shape[2:], s, p, d, groups
             ),
             lambda g, y, x, w, b, size, s, p, d, groups: conv2d_bias_grad(g),
         ),
@@ -419,6 +426,24 @@ CONV_TRANSPOSE2D = register(
         params=("size", "stride", "padding", "dilation", "groups"),
     )
 )
+
+
+# An output_padding of at least the stride (allowed below the dilation) adds rows and columns
+# that no input entry reaches: the convolution of the gradient then covers more than x, and is
+# cropped to it; for the kernel's gradient x is extended by zeros, which add nothing.
+
+
+def _cropped(a, size: Pair):
+    """a (N, C, H, W) cut to its first `size` rows and columns (itself when it has that size)."""
+    return a if a.shape[2:] == tuple(size) else a[:, :, : size[0], : size[1]]
+
+
+def _extended(a, size: Pair):
+    """a (N, C, H, W) with zero rows and columns after its own up to `size`, on data or nodes."""
+    widths = ((0, 0), (0, 0), (0, size[0] - a.shape[2]), (0, size[1] - a.shape[3]))
+    if not any(widths[2] + widths[3]):
+        return a
+    return np.pad(a, widths) if is_array(a) else apply(PAD, (a,), widths, 0.0)
 
 
 def _conv2d_weight_vjp_formulas(s, xs, out, g, p, shapes) -> list:
@@ -484,7 +509,7 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
     )
     grad = (np.empty_like if tiled else np.zeros_like)(xp, dtype=g.dtype)  # x's memory layout
     overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
-    for rows, cols, hit in _first_maxima(xp, y, kernel, stride):
+    for rows, cols, hit in _window_maxima(xp, y, kernel, stride, padding):
         if overlapping:
             grad[:, :, rows, cols] += g * hit
         else:  # each input entry is in one window at most
@@ -499,33 +524,45 @@ def _copy_like(a, like):
     return out
 
 
-def _first_maxima(xp, y, kernel, stride):
+def _window_maxima(xp, y, kernel, stride, padding):
     """For each kernel offset in row-major order, its slices of the padded input and where it
-    holds its window's first maximum (where the max is NaN, the first NaN): offsets are visited
-    in that order and a window, once taken, takes no more. The first mask is updated in place
-    once the next is asked for: a caller keeping the masks copies them."""
-    nan = bool(np.isnan(y).any())
+    holds its window's maximum as torch picks it: the first in row-major order, or where the max
+    is NaN the last NaN (torch's scan takes every NaN it meets); never a padded entry (a window
+    whose real entries are all -inf ties with its -inf padding)."""
     windows = list(offsets(kernel, stride, (1, 1), y.shape[2:]))
-    taken = None
-    for k, (_, _, rows, cols) in enumerate(windows):
-        part = xp[:, :, rows, cols]
-        hit = np.equal(part, y)
-        if nan:
-            hit |= np.isnan(part)
-        if taken is None:
-            taken = hit
-        else:
-            np.greater(hit, taken, out=hit)  # hit and not yet taken
-            if k < len(windows) - 1:
-                taken |= hit
-        yield rows, cols, hit
+    parts = [xp[:, :, rows, cols] for _, _, rows, cols in windows]
+    hits = [np.equal(part, y) for part in parts]
+    if any(padding) and np.isneginf(y).any():
+        real = pad_spatial(np.ones((1, 1, *_unpadded(xp, padding)), bool), padding, False)
+        for hit, (_, _, rows, cols) in zip(hits, windows):
+            hit &= real[:, :, rows, cols]
+    _keep_first(hits)
+    nan = np.isnan(y)
+    if nan.any():
+        last_nans = _keep_first([np.isnan(part) for part in reversed(parts)])[::-1]
+        hits = [np.where(nan, last, hit) for hit, last in zip(hits, last_nans)]
+    return [(rows, cols, hit) for (_, _, rows, cols), hit in zip(windows, hits)]
+
+
+def _keep_first(masks: list) -> list:
+    """The masks, in place, each keeping only the entries that no earlier one holds."""
+    taken = masks[0].copy()
+    for k, hit in enumerate(masks[1:], 1):
+        np.greater(hit, taken, out=hit)  # hit and not yet taken
+        if k < len(masks) - 1:
+            taken |= hit
+    return masks
+
+
+def _unpadded(xp, padding) -> Pair:
+    return xp.shape[2] - 2 * padding[0], xp.shape[3] - 2 * padding[1]
 
 
 def _max_pool2d_vjp(g, y, x, kernel, stride, padding):
     if is_array(g):
         return max_pool2d_grad(g, y, x, kernel, stride, padding)
     xp = pad_spatial(x.data, padding, -np.inf)
-    masks = tuple(hit.copy() for _, _, hit in _first_maxima(xp, y.data, kernel, stride))
+    masks = tuple(hit for _, _, hit in _window_maxima(xp, y.data, kernel, stride, padding))
     return apply(WINDOW_SCATTER, (g,), xp.shape, g.shape[2:], kernel, stride, padding, masks)
 
 

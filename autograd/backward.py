@@ -138,6 +138,8 @@ def gradients(roots: list, seeds: list, create_graph: bool = False) -> dict:
             if shape is not None:
                 if d.shape != shape:
                     d = sum_to(d, shape)
+                if create_graph and d.dtype != parent.data.dtype:
+                    d = d.astype(parent.data.dtype)  # as the first-order pass gives the leaves
                 if anomaly and not np.isfinite(d).all():
                     raise FloatingPointError(
                         f"{node.op}: gradient for input {i} (shape {shape}) has NaN/inf values"

@@ -48,7 +48,7 @@ from .ops.elementwise import (
 from .ops.linalg import MATMUL
 from .ops.nn import CROSS_ENTROPY, LOG_SOFTMAX, SOFTMAX
 from .ops.reduce import MAX, SUM
-from .ops.shape import GETITEM, RESHAPE, TRANSPOSE
+from .ops.shape import ASTYPE, GETITEM, RESHAPE, TRANSPOSE
 
 __all__ = ["Tensor", "TensorOp", "cross_entropy", "mse"]
 
@@ -297,6 +297,17 @@ class Tensor:
         return _apply(MAX, (self,), _axes(axis, self.data.shape, "max"), bool(keepdims))
 
     # ---------------------------------------------------------------- shape and indexing
+    def astype(self, dtype) -> Tensor:
+        """This tensor in another float dtype (torch's `.to(dtype)`), differentiably: its gradient
+        comes back in this tensor's dtype."""
+        try:
+            to = np.dtype(dtype)
+        except TypeError:
+            to = None
+        if to is None or to.kind != "f":
+            raise TypeError(f"astype: dtype must be a float dtype, got {dtype!r}")
+        return _apply(ASTYPE, (self,), to)
+
     def reshape(self, *shape) -> Tensor:
         """`t.reshape(2, 3)` or `t.reshape((2, -1))`."""
         return _apply(RESHAPE, (self,), _shape(shape))

@@ -87,6 +87,11 @@ STRUCTURAL = {
         lambda t, x: (x.expand(3, 2) ** 2 * t.arange(6.0).reshape(3, 2)).sum(),
         [(2,)],
     ),
+    "astype": (
+        lambda x: (x.astype(np.float64) ** 3 * np.arange(6.0).reshape(2, 3)).sum(),
+        lambda t, x: (x.to(t.float64) ** 3 * t.arange(6.0).reshape(2, 3)).sum(),
+        [(2, 3)],
+    ),
     "reshape": (
         lambda x: (x.reshape(3, 2) ** 3 * np.arange(6.0).reshape(3, 2)).sum(),
         lambda t, x: (x.reshape(3, 2) ** 3 * t.arange(6.0).reshape(3, 2)).sum(),

@@ -745,3 +745,31 @@ def test_an_array_given_to_a_leaf_is_never_shared_with_another_node():
     assert not np.shares_memory(leaf.grad, interior.grad)
     leaf.grad += 1.0
     np.testing.assert_array_equal(interior.grad, [5.0, 6.0])
+
+
+def test_astype_is_differentiable_and_its_gradient_comes_back_in_the_inputs_dtype():
+    x = Tensor(np.array([1.0, 2.0, 3.0]))
+    y = x.astype(np.float32)
+    assert y.dtype == np.float32
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+    with pytest.raises(TypeError, match="astype: dtype must be a float dtype, got"):
+        x.astype(int)
+
+
+def test_create_graph_gradients_keep_each_nodes_dtype_as_torch(torch):
+    # A float32 leaf meeting a float64 constant: numpy promotes the product to float64, but the
+    # gradient of the float32 leaf is float32, at first and second order, as in PyTorch.
+    from autograd import grad
+
+    values, weights = np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.5, 2.0])
+    x = Tensor(values.astype(np.float32))
+    (g,) = grad((x * x * Tensor(weights, requires_grad=False)).sum(), [x], create_graph=True)
+    (h,) = grad((g * g).sum(), [x])
+    tx = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    (tg,) = torch.autograd.grad((tx * tx * torch.tensor(weights)).sum(), [tx], create_graph=True)
+    (th,) = torch.autograd.grad((tg * tg).sum(), [tx])
+    assert g.dtype == h.dtype == np.float32
+    np.testing.assert_array_equal(g.data, tg.detach().numpy())
+    np.testing.assert_array_equal(h, th.numpy())

@@ -11,6 +11,7 @@ import numpy as np
 from .core import Op, apply, is_array, register
 
 __all__ = [
+    "ASTYPE",
     "GETITEM",
     "RESHAPE",
     "SCATTER",
@@ -129,5 +130,29 @@ SCATTER = register(
         ),
         vjp_formulas=lambda s, xs, out, g, p, shapes: [s.at(g, p[1])],
         params=("shape", "index"),
+    )
+)
+
+
+def _astype(x: Any, dtype: np.dtype) -> Any:
+    """x in `dtype`, on data or nodes (x itself when it has it)."""
+    if is_array(x):
+        return x.astype(dtype, copy=False)
+    return x if x.data.dtype == dtype else apply(ASTYPE, (x,), dtype)
+
+
+# A change of float dtype; its gradient goes back in the input's dtype, so each gradient has the
+# dtype of what it is the gradient of (as PyTorch casts at every edge).
+ASTYPE = register(
+    Op(
+        "astype",
+        1,
+        array=lambda a, dtype: a.astype(dtype),
+        vjps=(lambda g, y, a, dtype: _astype(g, a.dtype),),
+        formula=lambda s, xs, p: s.call("astype", xs[0], *(s.text(str(d)) for d in p)),
+        vjp_formulas=lambda s, xs, out, g, p, shapes: [
+            s.call("astype", g, s.text(f"the dtype of {xs[0]}"))
+        ],
+        params=("dtype",),
     )
 )

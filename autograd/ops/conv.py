@@ -498,7 +498,7 @@ def max_pool2d_grad(g, y, x, kernel, stride, padding):
     zeros first. g is first copied to y's memory order if it is in another: operations over
     slices of arrays in differing orders run twice as slow (LeNet's second pool, whose gradient
     comes from a flatten, N-major, while its input and output are channel-major: 0.49 against
-    0.21 ms at batch 64)."""
+    0.24 ms at batch 64, the copy included)."""
     if g.strides != y.strides:
         g = _copy_like(g, y)
     xp = pad_spatial(x, padding, -np.inf)

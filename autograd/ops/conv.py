@@ -546,7 +546,7 @@ def _window_maxima(xp, y, kernel, stride, padding):
 
 def _keep_first(masks: list) -> list:
     """The masks, in place, each keeping only the entries that no earlier one holds."""
-    taken = masks[0].copy()
+    taken = masks[0].copy(order="K")  # in their memory order: mixed orders run slower
     for k, hit in enumerate(masks[1:], 1):
         np.greater(hit, taken, out=hit)  # hit and not yet taken
         if k < len(masks) - 1:

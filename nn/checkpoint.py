@@ -259,6 +259,84 @@ def describe(spec: Any) -> str:
     return f"{spec.get('class')}({args})"
 
 
+def difference(saved: Any, ours: Any, where: str = "") -> str:
+    """Where two architecture specs first differ, in words: `layer0 (Conv2d): stride is 1 in
+    the file, 2 in the model`. Paths name layers as parameters do (`layer0.layer2`)."""
+    here = where or "the model"
+    if not (isinstance(saved, dict) and isinstance(ours, dict)):
+        return f"{here} is {show(saved)} in the file, {show(ours)} in the model"
+    if saved.get("class") != ours.get("class"):
+        return f"{here} is a {saved.get('class')} in the file, a {ours.get('class')} in the model"
+    name = f"{where} ({ours.get('class')})" if where else str(ours.get("class"))
+    a, b = saved.get("config"), ours.get("config")
+    if isinstance(a, dict) and isinstance(b, dict):
+        layers_a, layers_b = a.get("layers"), b.get("layers")
+        if ours.get("class") == "Sequential" and isinstance(layers_a, list):
+            if isinstance(layers_b, list) and len(layers_a) != len(layers_b):
+                return f"{name} has {len(layers_a)} layers in the file, {len(layers_b)} here"
+            for i, (x, y) in enumerate(zip(layers_a, layers_b or [])):
+                if x != y:
+                    return difference(x, y, f"{where}.layer{i}" if where else f"layer{i}")
+        for key in [*a, *(k for k in b if k not in a)]:
+            if a.get(key, _MISSING) != b.get(key, _MISSING):
+                shown = [repr(c[key]) if key in c else "not recorded" for c in (a, b)]
+                return f"{name}: {key} is {shown[0]} in the file, {shown[1]} in the model"
+    elif a != b:
+        return f"{name}: its configuration is {describe(saved)} in the file, {describe(ours)} here"
+    modules_a, modules_b = saved.get("modules") or {}, ours.get("modules") or {}
+    for key in [*modules_a, *(k for k in modules_b if k not in modules_a)]:
+        if modules_a.get(key) != modules_b.get(key):
+            return difference(
+                modules_a.get(key), modules_b.get(key), f"{where}.{key}" if where else key
+            )
+    return f"{here} differs"
+
+
+# The layers whose files recorded no configuration before they had get_config().
+_CONFIGURED_LATER = (
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Flatten",
+    "Dropout",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Softmax",
+)
+
+
+def recorded_before_configs(ours: Any, saved: Any) -> Any:
+    """`saved` with each layer of `_CONFIGURED_LATER` that an older file recorded by its class
+    alone (no configuration, no submodules) taken from `ours` when the classes agree: such files
+    still load into the model they were saved from, checked by class as they were then."""
+    if not (isinstance(saved, dict) and isinstance(ours, dict)):
+        return saved
+    if saved.get("class") != ours.get("class"):
+        return saved
+    if saved.get("config") is None and not saved.get("modules"):
+        legacy = saved.get("class") in _CONFIGURED_LATER and ours.get("config") is not None
+        return ours if legacy else saved
+    config, our_config = saved.get("config"), ours.get("config")
+    if isinstance(config, dict) and isinstance(our_config, dict):
+        layers, our_layers = config.get("layers"), our_config.get("layers")
+        if (
+            isinstance(layers, list)
+            and isinstance(our_layers, list)
+            and len(layers) == len(our_layers)
+        ):
+            upgraded = [recorded_before_configs(o, x) for o, x in zip(our_layers, layers)]
+            return {**saved, "config": {**config, "layers": upgraded}}
+        return saved
+    modules, our_modules = saved.get("modules"), ours.get("modules") or {}
+    if isinstance(modules, dict):
+        upgraded_modules = {
+            k: recorded_before_configs(our_modules.get(k), v) for k, v in modules.items()
+        }
+        return {**saved, "modules": upgraded_modules}
+    return saved
+
+
 def architecture(module: Any) -> dict:
     """What rebuilds `module`: its class and `config()`; a module without a configuration
     (your own class) records its submodules' architectures instead, by attribute name."""

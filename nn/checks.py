@@ -15,8 +15,13 @@ import numpy as np
 __all__ = [
     "check_array",
     "check_bool",
+    "check_choice",
     "check_count",
+    "check_dtype",
     "check_finite",
+    "check_int",
+    "check_pair",
+    "check_range",
     "check_real",
     "make_rng",
     "show",
@@ -45,6 +50,72 @@ def check_real(fn: str, name: str, value: object, *, low: float = 0.0) -> float:
     ):
         raise ValueError(f"{fn}: {name} must be a finite number >= {low:g}, got {show(value)}")
     return float(value)
+
+
+def check_range(
+    fn: str, name: str, value: object, low: float, high: float = math.inf, *, open_low: bool = False
+) -> float:
+    """A finite real number in [low, high] ((low, high] with `open_low`); bools are refused."""
+    number = math.nan  # fails every comparison below
+    if (
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, numbers.Real)
+        and _finite(value)
+    ):
+        number = float(value)
+    if not ((number > low if open_low else number >= low) and number <= high):
+        if high == math.inf:
+            wanted = f"{'>' if open_low else '>='} {low:g}"
+        else:
+            wanted = f"in {'(' if open_low else '['}{low:g}, {high:g}]"
+        raise ValueError(f"{fn}: {name} must be a finite number {wanted}, got {show(value)}")
+    return number
+
+
+def check_int(fn: str, name: str, value: object) -> int:
+    """An int of any sign, Python's or numpy's (bools are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{fn}: {name} must be an int, got {show(value)}")
+    return int(value)
+
+
+def check_pair(fn: str, name: str, value: object, minimum: int = 1) -> int | tuple[int, int]:
+    """A size such as a kernel, stride or padding: an int >= minimum, or a pair (height, width)
+    of them (a tuple or list). Returned in one canonical form, so that equal sizes compare
+    equal: an int when both are the same (`(3, 3)` is 3), else a tuple."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else value
+    if not (
+        isinstance(pair, (tuple, list))
+        and len(pair) == 2
+        and all(
+            isinstance(v, numbers.Integral)
+            and not isinstance(v, (bool, np.bool_))
+            and int(v) >= minimum
+            for v in pair
+        )
+    ):
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{fn}: {name} must be {kind} or a pair of them, got {show(value)}")
+    a, b = int(pair[0]), int(pair[1])
+    return a if a == b else (a, b)
+
+
+def check_choice(fn: str, name: str, value: object, choices: tuple) -> str:
+    """One of the names in `choices`."""
+    if not (isinstance(value, str) and value in choices):
+        raise ValueError(f"{fn}: {name} must be one of {choices}, got {show(value)}")
+    return value
+
+
+def check_dtype(fn: str, value: object) -> np.dtype:
+    """A float dtype (np.float32, "float64", ...): the dtype of a layer's parameters."""
+    try:
+        dtype = np.dtype(value)  # type: ignore[call-overload]
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ValueError(f"{fn}: dtype must be a float dtype (np.float64), got {show(value)}")
+    return dtype
 
 
 def check_finite(fn: str, name: str, value: object) -> float:

@@ -35,12 +35,24 @@ def to_torch(model, dtype=None):
             bias = np.array([n.b.data for n in layer.neurons])
             layers.append(_linear(torch, weight, bias, dtype))
             layers.append(torch_layer(torch, layer.neurons[0].activation))
-    elif hasattr(model, "layers") and all(hasattr(m, "to_torch_layer") for m in model.layers):
-        for module in model.layers:
-            layers.append(module.to_torch_layer(torch, dtype))
+    elif hasattr(model, "layers") and isinstance(model.layers, list):
+        layers = torch_layers(torch, model.layers, dtype)
     else:
         raise TypeError(f"to_torch: cannot convert a {type(model).__name__} (MLP or Sequential)")
     return torch.nn.Sequential(*[m for m in layers if m is not None]).eval()
+
+
+def torch_layers(torch, modules: list, dtype=None) -> list:
+    """Each module's torch equivalent, in order (a nested Sequential becomes a nested
+    torch.nn.Sequential; "linear" activations, the identity, are left out)."""
+    for i, module in enumerate(modules):
+        if not hasattr(module, "to_torch_layer"):
+            raise TypeError(
+                f"to_torch: layer {i} is a {type(module).__name__}, which has no torch "
+                "equivalent (give it a to_torch_layer(torch, dtype) method)"
+            )
+    converted = (module.to_torch_layer(torch, dtype) for module in modules)
+    return [m for m in converted if m is not None]
 
 
 def _linear(torch, weight: np.ndarray, bias: np.ndarray | None, dtype):

@@ -32,9 +32,11 @@ from .checkpoint import (
     checkpoint_bytes,
     checkpoint_content,
     describe,
+    difference,
     read_checkpoint,
     real_array,
     real_number,
+    recorded_before_configs,
     register_module,
     write_atomically,
 )
@@ -171,6 +173,13 @@ class Module:
         """A new module of the architecture `get_config()` describes (random weights)."""
         return cls(**config)
 
+    def check_state(self, state: dict[str, Any]) -> None:
+        """Refuse new values this module cannot hold, beyond what is checked for every entry
+        (finite real numbers of the right dtype and shape): raise CheckpointError with `field`
+        the entry's local name. `state` holds the validated new values of this module's own
+        parameters and buffers by local name; batch norm refuses a negative running variance.
+        Called by `load_state_dict` and `load` before anything changes."""
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, float | list]:
         """Parameter and buffer values by name (parameters first, each in discovery order):
@@ -229,7 +238,23 @@ class Module:
             staged.append(
                 (p, real_number(value, name) if scalar else real_array(value, shape, dtype, name))
             )
+        self._check_states(dict(zip(expected, (value for _, value in staged))))
         return staged
+
+    def _check_states(self, values: dict[str, Any]) -> None:
+        """Each module's own `check_state` of its new values (only modules that define one)."""
+        for path, module in self.named_modules():
+            if type(module).check_state is Module.check_state:
+                continue
+            own = {
+                name: values[_join(path, name)]
+                for name, child in module.named_children()
+                if not isinstance(child, Module)
+            }
+            try:
+                module.check_state(own)
+            except CheckpointError as exc:
+                raise CheckpointError(exc.problem, field=_join(path, exc.field)) from None
 
     # ------------------------------------------------------------------ files
     def save(
@@ -296,10 +321,12 @@ class Module:
         if checkpoint.version < 2:  # version 1 files record no architecture
             return
         mine = architecture(self)
-        if checkpoint.architecture != mine:
+        saved = checkpoint.architecture
+        upgraded = recorded_before_configs(mine, saved)
+        if upgraded != mine:
             raise CheckpointError(
-                f"differs: the file holds {describe(checkpoint.architecture)}, the model is "
-                f"{describe(mine)}",
+                f"differs: the file holds {describe(saved)}, the model is {describe(mine)} "
+                f"(first difference: {difference(upgraded, mine)})",
                 field="architecture",
             )
 

@@ -28,8 +28,18 @@ from autograd.conv import (
 )
 
 from .activations import TABLE, activate, check_activation, torch_layer
-from .checkpoint import architecture, build
-from .checks import check_count, make_rng, show
+from .checkpoint import CheckpointError, architecture, build
+from .checks import (
+    check_bool,
+    check_choice,
+    check_count,
+    check_dtype,
+    check_int,
+    check_pair,
+    check_range,
+    make_rng,
+    show,
+)
 from .layers import _error_name, init_bound
 from .module import Module
 
@@ -51,16 +61,9 @@ class Linear(Module):
         dtype=np.float64,
     ):
         nin, nout = check_count("Linear", "nin", nin), check_count("Linear", "nout", nout)
-        if not (isinstance(init, str) and init in INITS):
-            raise ValueError(f"Linear: init must be one of {INITS}, got {show(init)}")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise ValueError(f"Linear: bias must be True or False, got {show(bias)}")
-        try:
-            kind = np.dtype(dtype).kind
-        except TypeError:
-            kind = None
-        if kind != "f":
-            raise ValueError(f"Linear: dtype must be a float dtype (np.float64), got {show(dtype)}")
+        check_choice("Linear", "init", init, INITS)
+        check_bool("Linear", "bias", bias)
+        dtype = check_dtype("Linear", dtype)
         rng = make_rng("Linear", seed)
         self.W = Tensor(init_weight(init, (nin, nout), nin, nout, rng), dtype=dtype)
         self.b = Tensor(init_bias(init, nout, nin, rng), dtype=dtype) if bias else None
@@ -101,7 +104,8 @@ class Linear(Module):
         return f"Linear({nin}→{nout}{'' if self.b is not None else ', no bias'})"
 
     def __repr__(self) -> str:
-        return f"Linear({self.W.shape[0]}, {self.W.shape[1]}, dtype={self.W.dtype})"
+        bias = "" if self.b is not None else ", bias=False"
+        return f"Linear({self.W.shape[0]}, {self.W.shape[1]}{bias}, dtype={self.W.dtype})"
 
 
 class Activation(Module):
@@ -156,6 +160,13 @@ class Sequential(Module):
         if not isinstance(layers, list):
             raise ValueError(f"Sequential: layers must be a list, got {type(layers).__name__}")
         return cls(*[build(s, f"architecture.config.layers.{i}") for i, s in enumerate(layers)])
+
+    def to_torch_layer(self, torch, dtype=None):
+        """A torch.nn.Sequential of the layers' equivalents (a nested Sequential stays nested,
+        so torch's parameter names follow ours: `0.1.weight` for `layer0.layer1.W`)."""
+        from .export import torch_layers
+
+        return torch.nn.Sequential(*torch_layers(torch, self.layers, dtype))
 
     def description(self) -> str:
         return f"Sequential({len(self.layers)} layers)"
@@ -222,10 +233,60 @@ def _options(*named: tuple[str, object, object]) -> str:
     )
 
 
+def _arguments(*named: tuple[str, object, object]) -> str:
+    """`, padding=1, bias=False` for a repr: each (name, value, default) whose value is not the
+    default, as torch's reprs show them (sizes are in their canonical form: 3 for (3, 3))."""
+    return "".join(f", {name}={value!r}" for name, value, default in named if value != default)
+
+
+def _dtype_argument(dtype: np.dtype) -> tuple[str, object, object]:
+    return ("dtype", _DtypeName(dtype), _DtypeName(np.dtype(np.float64)))
+
+
+class _DtypeName(str):
+    """A dtype as a repr names it: `dtype=float32`, not `dtype='float32'`."""
+
+    def __new__(cls, dtype: np.dtype):
+        return super().__new__(cls, str(dtype))
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _conv_arguments(
+    layer: str, in_channels, out_channels, kernel_size, groups, bias, init
+) -> int | tuple[int, int]:
+    """Check a convolution layer's channel counts, kernel, groups, bias and init, naming the
+    layer; its kernel size in canonical form."""
+    check_count(layer, "in_channels", in_channels)
+    check_count(layer, "out_channels", out_channels)
+    kernel = check_pair(layer, "kernel_size", kernel_size)
+    check_count(layer, "groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both be "
+            f"divisible by groups={groups}"
+        )
+    check_bool(layer, "bias", bias)
+    check_choice(layer, "init", init, INITS)
+    return kernel
+
+
+def _conv_padding(layer: str, padding) -> int | tuple[int, int]:
+    if isinstance(padding, str):
+        raise ValueError(
+            f"{layer}: padding must be an int >= 0 or a pair of them, got {show(padding)} "
+            "(torch's padding='same' and 'valid' are not offered: 'valid' is 0, and 'same' at "
+            "stride 1 is (k - 1) // 2 for an odd kernel size k)"
+        )
+    return check_pair(layer, "padding", padding, minimum=0)
+
+
 class Conv2d(Module):
     """2-D convolution over (N, C, H, W) batches (torch.nn.Conv2d's arguments and layout): W is
     (out_channels, in_channels / groups, kh, kw), b is (out_channels,). `init` names the weight
-    initialisation (default PyTorch's; see `init_weight`)."""
+    initialisation (default PyTorch's; see `init_weight`). Every argument is checked here,
+    before any weight is drawn."""
 
     def __init__(
         self,
@@ -242,9 +303,16 @@ class Conv2d(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        kh, kw = _conv_shape("Conv2d", in_channels, out_channels, kernel_size, groups)
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
-        rng = make_rng("Conv2d", seed)
+        name = "Conv2d"
+        kernel = _conv_arguments(name, in_channels, out_channels, kernel_size, groups, bias, init)
+        self.kernel_size = kernel
+        self.stride = check_pair(name, "stride", stride)
+        self.padding = _conv_padding(name, padding)
+        self.dilation = check_pair(name, "dilation", dilation)
+        self.groups = int(groups)
+        dtype = check_dtype(name, dtype)
+        rng = make_rng(name, seed)
+        kh, kw = _pair(kernel)
         fan_in = in_channels // groups * kh * kw
         shape = (out_channels, in_channels // groups, kh, kw)
         self.W = Tensor(init_weight(init, shape, fan_in, out_channels * kh * kw, rng), dtype=dtype)
@@ -270,6 +338,20 @@ class Conv2d(Module):
         )
         return _copy_into(torch, layer, self.W, self.b)
 
+    def get_config(self) -> dict:
+        o, c = self.W.shape[:2]
+        return {
+            "in_channels": c * self.groups,
+            "out_channels": o,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+            "bias": self.b is not None,
+            "dtype": str(self.W.dtype),
+        }
+
     def description(self) -> str:
         o, c, kh, kw = self.W.shape
         options = _options(
@@ -282,8 +364,18 @@ class Conv2d(Module):
         return f"Conv2d({c * self.groups}→{o}, {kh}×{kw}{options}{bias})"
 
     def __repr__(self) -> str:
-        o, c, kh, kw = self.W.shape
-        return f"Conv2d({c * self.groups}, {o}, kernel_size=({kh}, {kw}), stride={self.stride})"
+        o, c = self.W.shape[:2]
+        options = _arguments(
+            ("padding", self.padding, 0),
+            ("dilation", self.dilation, 1),
+            ("groups", self.groups, 1),
+            ("bias", self.b is not None, True),
+            _dtype_argument(self.W.dtype),
+        )
+        return (
+            f"Conv2d({c * self.groups}, {o}, kernel_size={self.kernel_size!r}, "
+            f"stride={self.stride!r}{options})"
+        )
 
 
 class ConvTranspose2d(Module):
@@ -306,10 +398,22 @@ class ConvTranspose2d(Module):
         seed: int | np.random.Generator | None = None,
         dtype=np.float64,
     ):
-        kh, kw = _conv_shape("ConvTranspose2d", in_channels, out_channels, kernel_size, groups)
-        self.stride, self.padding, self.output_padding = stride, padding, output_padding
-        self.groups, self.dilation = groups, dilation
-        rng = make_rng("ConvTranspose2d", seed)
+        name = "ConvTranspose2d"
+        kernel = _conv_arguments(name, in_channels, out_channels, kernel_size, groups, bias, init)
+        self.kernel_size = kernel
+        self.stride = check_pair(name, "stride", stride)
+        self.padding = _conv_padding(name, padding)
+        self.output_padding = check_pair(name, "output_padding", output_padding, minimum=0)
+        if any(e >= s for e, s in zip(_pair(self.output_padding), _pair(self.stride))):
+            raise ValueError(
+                f"{name}: output_padding must be smaller than stride {self.stride!r} (it picks "
+                f"one of the stride's possible output sizes), got {show(output_padding)}"
+            )
+        self.groups = int(groups)
+        self.dilation = check_pair(name, "dilation", dilation)
+        dtype = check_dtype(name, dtype)
+        rng = make_rng(name, seed)
+        kh, kw = _pair(kernel)
         fan_in = out_channels // groups * kh * kw  # torch's fan_in of this weight: its axis 1
         shape = (in_channels, out_channels // groups, kh, kw)
         self.W = Tensor(init_weight(init, shape, fan_in, in_channels * kh * kw, rng), dtype=dtype)
@@ -345,6 +449,21 @@ class ConvTranspose2d(Module):
         )
         return _copy_into(torch, layer, self.W, self.b)
 
+    def get_config(self) -> dict:
+        c, o = self.W.shape[:2]
+        return {
+            "in_channels": c,
+            "out_channels": o * self.groups,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "output_padding": self.output_padding,
+            "groups": self.groups,
+            "bias": self.b is not None,
+            "dilation": self.dilation,
+            "dtype": str(self.W.dtype),
+        }
+
     def description(self) -> str:
         c, o, kh, kw = self.W.shape
         options = _options(
@@ -358,8 +477,19 @@ class ConvTranspose2d(Module):
         return f"ConvTranspose2d({c}→{o * self.groups}, {kh}×{kw}{options}{bias})"
 
     def __repr__(self) -> str:
-        c, o, kh, kw = self.W.shape
-        return f"ConvTranspose2d({c}, {o * self.groups}, kernel_size=({kh}, {kw}))"
+        c, o = self.W.shape[:2]
+        options = _arguments(
+            ("padding", self.padding, 0),
+            ("output_padding", self.output_padding, 0),
+            ("groups", self.groups, 1),
+            ("bias", self.b is not None, True),
+            ("dilation", self.dilation, 1),
+            _dtype_argument(self.W.dtype),
+        )
+        return (
+            f"ConvTranspose2d({c}, {o * self.groups}, kernel_size={self.kernel_size!r}, "
+            f"stride={self.stride!r}{options})"
+        )
 
 
 def _copy_into(torch, layer, W: Tensor, b: Tensor | None):
@@ -370,11 +500,28 @@ def _copy_into(torch, layer, W: Tensor, b: Tensor | None):
     return layer
 
 
+def _pool_arguments(layer: str, kernel_size, stride, padding) -> tuple:
+    """A pooling layer's kernel, stride (the kernel's by default) and padding in canonical
+    form; padding is at most half the kernel, as torch requires."""
+    kernel = check_pair(layer, "kernel_size", kernel_size)
+    stride = kernel if stride is None else check_pair(layer, "stride", stride)
+    padding = check_pair(layer, "padding", padding, minimum=0)
+    if any(2 * p > k for p, k in zip(_pair(padding), _pair(kernel))):
+        raise ValueError(
+            f"{layer}: padding must be at most half of kernel_size {kernel!r} (as torch), got "
+            f"{show(padding)}"
+        )
+    return kernel, stride, padding
+
+
 class MaxPool2d(Module):
-    """The maximum of each window (stride defaults to the kernel size)."""
+    """The maximum of each window (stride defaults to the kernel size). torch's dilation,
+    ceil_mode and return_indices are not offered."""
 
     def __init__(self, kernel_size, stride=None, padding=0):
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.stride, self.padding = _pool_arguments(
+            "MaxPool2d", kernel_size, stride, padding
+        )
         self.label_parameters("pool")
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -383,23 +530,37 @@ class MaxPool2d(Module):
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.MaxPool2d(self.kernel_size, self.stride, self.padding)
 
+    def get_config(self) -> dict:
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
+
     def description(self) -> str:
         return _pool_description(self)
 
     def __repr__(self) -> str:
-        return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
+        return _pool_repr(self)
 
 
 class AvgPool2d(Module):
-    """The mean of each window (padded zeros count unless count_include_pad=False)."""
+    """The mean of each window (padded zeros count unless count_include_pad=False). Unlike
+    torch.nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad), whose fourth
+    argument is ceil_mode (not offered here), count_include_pad is keyword-only: torch's
+    positional form fails rather than computing something else."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.count_include_pad = count_include_pad
+    def __init__(self, kernel_size, stride=None, padding=0, *, count_include_pad: bool = True):
+        self.kernel_size, self.stride, self.padding = _pool_arguments(
+            "AvgPool2d", kernel_size, stride, padding
+        )
+        self.count_include_pad = check_bool("AvgPool2d", "count_include_pad", count_include_pad)
         self.label_parameters("pool")
 
     def __call__(self, x: Tensor) -> Tensor:
-        out = avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        out = avg_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            count_include_pad=self.count_include_pad,
+        )
         return _labelled(out, self)
 
     def to_torch_layer(self, torch, dtype=None):
@@ -407,26 +568,47 @@ class AvgPool2d(Module):
             self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
         )
 
+    def get_config(self) -> dict:
+        return {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "count_include_pad": self.count_include_pad,
+        }
+
     def description(self) -> str:
         extra = "" if self.count_include_pad else ", padding not counted"
         return _pool_description(self, extra)
 
     def __repr__(self) -> str:
-        return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
+        return _pool_repr(self, _arguments(("count_include_pad", self.count_include_pad, True)))
 
 
 def _pool_description(pool: MaxPool2d | AvgPool2d, extra: str = "") -> str:
     """`MaxPool2d(2)`; a stride other than the kernel size and any padding are named."""
-    stride = pool.kernel_size if pool.stride is None else pool.stride
-    options = _options(("stride", stride, pool.kernel_size), ("pad", pool.padding, 0))
+    options = _options(("stride", pool.stride, pool.kernel_size), ("pad", pool.padding, 0))
     return f"{type(pool).__name__}({_size_text(pool.kernel_size)}{options}{extra})"
+
+
+def _pool_repr(pool: MaxPool2d | AvgPool2d, extra: str = "") -> str:
+    """`MaxPool2d(kernel_size=2, stride=2)`, then any padding, as torch."""
+    padding = _arguments(("padding", pool.padding, 0))
+    return (
+        f"{type(pool).__name__}(kernel_size={pool.kernel_size!r}, stride={pool.stride!r}"
+        f"{padding}{extra})"
+    )
 
 
 class Flatten(Module):
     """Merge axes start_axis..end_axis (default: all but the batch axis), as torch.nn.Flatten."""
 
     def __init__(self, start_axis: int = 1, end_axis: int = -1):
-        self.start_axis, self.end_axis = start_axis, end_axis
+        self.start_axis = check_int("Flatten", "start_axis", start_axis)
+        self.end_axis = check_int("Flatten", "end_axis", end_axis)
+        if (self.start_axis >= 0) == (self.end_axis >= 0) and self.end_axis < self.start_axis:
+            raise ValueError(
+                f"Flatten: end_axis {self.end_axis} comes before start_axis {self.start_axis}"
+            )
         self.label_parameters("flatten")
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -435,23 +617,26 @@ class Flatten(Module):
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Flatten(self.start_axis, self.end_axis)
 
+    def get_config(self) -> dict:
+        return {"start_axis": self.start_axis, "end_axis": self.end_axis}
+
     def description(self) -> str:
         axes = (self.start_axis, self.end_axis)
         return "Flatten()" if axes == (1, -1) else f"Flatten(axes {axes[0]}..{axes[1]})"
 
     def __repr__(self) -> str:
-        return "Flatten()"
+        options = _arguments(("start_axis", self.start_axis, 1), ("end_axis", self.end_axis, -1))
+        return f"Flatten({options.removeprefix(', ')})"
 
 
 class Dropout(Module):
     """Inverted dropout in training mode (zero with probability p, scale the rest by 1/(1-p)),
     the identity in eval mode. `seed` seeds the layer's own generator: a fresh mask each call,
-    the same sequence of masks for the same seed."""
+    the same sequence of masks for the same seed. (Checkpoints do not save the generator's
+    state: a loaded model draws on from its own generator.)"""
 
     def __init__(self, p: float = 0.5, *, seed: int | np.random.Generator | None = None):
-        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = check_range("Dropout", "p", p, 0.0, 1.0)
         self._rng = make_rng("Dropout", seed)
         self.label_parameters("dropout")
 
@@ -461,6 +646,9 @@ class Dropout(Module):
 
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Dropout(self.p)
+
+    def get_config(self) -> dict:
+        return {"p": self.p}
 
     def description(self) -> str:
         return f"Dropout({self.p:g})"
@@ -473,7 +661,8 @@ class _BatchNorm(Module):
     """Batch normalisation per channel (axis 1): learnable scale W (ones) and shift b (zeros),
     running statistics as buffers (Tensors that require no grad, saved with the parameters).
     Training normalises with the batch's statistics and updates the running ones (momentum 0.1,
-    unbiased variance, as torch); eval normalises with the running ones."""
+    unbiased variance, as torch); eval normalises with the running ones. eps > 0 and momentum
+    in [0, 1] (torch's momentum=None, a cumulative average, is not offered)."""
 
     dims: tuple[int, ...] = ()
 
@@ -488,7 +677,15 @@ class _BatchNorm(Module):
     ):
         name = type(self).__name__
         check_count(name, "num_features", num_features)
-        self.eps, self.momentum = eps, momentum
+        self.eps = check_range(name, "eps", eps, 0.0, open_low=True)
+        if momentum is None:
+            raise ValueError(
+                f"{name}: momentum must be a finite number in [0, 1], got None (torch's "
+                "cumulative average is not offered)"
+            )
+        self.momentum = check_range(name, "momentum", momentum, 0.0, 1.0)
+        check_bool(name, "affine", affine)
+        dtype = check_dtype(name, dtype)
         self.W = Tensor(np.ones(num_features), dtype=dtype) if affine else None
         self.b = Tensor(np.zeros(num_features), dtype=dtype) if affine else None
         self.running_mean = Tensor(np.zeros(num_features), dtype=dtype, requires_grad=False)
@@ -514,6 +711,16 @@ class _BatchNorm(Module):
         )
         return _labelled(out, self)
 
+    def check_state(self, state: dict) -> None:
+        """A variance is never negative: eval would take the square root of one (NaN)."""
+        variance = np.asarray(state["running_var"])
+        if np.any(variance < 0):
+            i = int(np.argmin(variance))
+            raise CheckpointError(
+                f"must be >= 0 (a variance), got {float(variance[i])!r} at index {i}",
+                field="running_var",
+            )
+
     def to_torch_layer(self, torch, dtype=None):
         kind = torch.nn.BatchNorm1d if self.dims == (2, 3) else torch.nn.BatchNorm2d
         n = self.running_mean.shape[0]
@@ -527,12 +734,27 @@ class _BatchNorm(Module):
                 layer.bias.copy_(torch.as_tensor(self.b.data))
         return layer
 
+    def get_config(self) -> dict:
+        return {
+            "num_features": self.running_mean.shape[0],
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "affine": self.W is not None,
+            "dtype": str(self.running_mean.dtype),
+        }
+
     def description(self) -> str:
         affine = "" if self.W is not None else ", no affine"
         return f"{type(self).__name__}({self.running_mean.shape[0]}{affine})"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.running_mean.shape[0]})"
+        options = _arguments(
+            ("eps", self.eps, 1e-5),
+            ("momentum", self.momentum, 0.1),
+            ("affine", self.W is not None, True),
+            _dtype_argument(self.running_mean.dtype),
+        )
+        return f"{type(self).__name__}({self.running_mean.shape[0]}{options})"
 
 
 class BatchNorm1d(_BatchNorm):
@@ -552,7 +774,7 @@ class Softmax(Module):
     the features of (N, F) rows), as torch.nn.Softmax(dim=axis)."""
 
     def __init__(self, axis: int = 1):
-        self.axis = axis
+        self.axis = check_int("Softmax", "axis", axis)
         self.label_parameters("softmax")
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -561,22 +783,11 @@ class Softmax(Module):
     def to_torch_layer(self, torch, dtype=None):
         return torch.nn.Softmax(dim=self.axis)
 
+    def get_config(self) -> dict:
+        return {"axis": self.axis}
+
     def description(self) -> str:
         return f"Softmax(axis {self.axis})"
 
     def __repr__(self) -> str:
         return f"Softmax(axis={self.axis})"
-
-
-def _conv_shape(layer: str, in_channels: int, out_channels: int, kernel_size, groups: int):
-    """Check a convolution layer's channel counts and groups, naming the layer; its kernel's
-    (height, width)."""
-    for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-        check_count(layer, name, n)
-    check_count(layer, "groups", groups)
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(
-            f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both be "
-            f"divisible by groups={groups}"
-        )
-    return (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)

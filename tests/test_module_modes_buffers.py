@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, Value
-from nn import MLP, Linear, Module, Sequential
+from nn import (
+    MLP,
+    SGD,
+    BatchNorm1d,
+    BatchNorm2d,
+    CheckpointError,
+    Conv2d,
+    Linear,
+    Module,
+    Sequential,
+)
 
 
 class Norm(Module):
@@ -186,3 +196,30 @@ def test_a_checkpoint_with_a_non_finite_buffer_is_not_loaded(tmp_path):
     with pytest.raises(ValueError, match=r"norm\.running_mean"):
         net.load(path)
     assert net.state_dict() == before
+
+
+def test_a_negative_running_variance_is_refused_by_load_state_dict_and_nothing_changes():
+    model = Sequential(Linear(3, 2, seed=0), BatchNorm1d(2))
+    state = model.state_dict()
+    state["layer0.W"] = [[5.0, 5.0]] * 3
+    state["layer1.running_var"] = [1.0, -0.5]
+    before = model.state_dict()
+    with pytest.raises(
+        CheckpointError,
+        match=r"layer1.running_var must be >= 0 \(a variance\), got -0.5 at index 1",
+    ):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_a_checkpoint_with_a_negative_running_variance_is_not_loaded(tmp_path, suffix):
+    saved = Sequential(Conv2d(1, 2, 3, seed=0), BatchNorm2d(2))
+    saved.layers[1].running_var.data[:] = [-1.0, 2.0]  # as a hand-edited file would hold
+    path = saved.save(tmp_path / f"model{suffix}", optimizer=SGD(saved.parameters(), lr=0.5))
+    model = Sequential(Conv2d(1, 2, 3, seed=1), BatchNorm2d(2))
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = (model.state_dict(), opt.state_dict())
+    with pytest.raises(CheckpointError, match=r"layer1.running_var must be >= 0 .*-1.0 at index 0"):
+        model.load(path, optimizer=opt)
+    assert (model.state_dict(), opt.state_dict()) == before

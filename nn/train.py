@@ -151,6 +151,16 @@ def fit(
                             f"fit: the loss is {error.loss} at epoch {epoch}, batch {b}; try a "
                             "smaller learning rate, or find the op with detect_anomaly()"
                         ) from None
+                    except ValueError as error:  # no cost on the hot path unless raised
+                        if not str(error).startswith(_ONE_VALUE_PER_CHANNEL):
+                            raise
+                        raise ValueError(
+                            f"fit: epoch {epoch}, batch {b} of {n_batches} holds {len(Xb)} "
+                            f"sample(s) ({len(X)} samples in batches of {size}), and batch norm "
+                            f"in training needs more than one value per channel ({error}); "
+                            f"choose a batch_size that leaves no last batch of one, or drop "
+                            f"the last {len(X) % size or size} sample(s) of X"
+                        ) from None
                     total += float(batch_loss.data) * len(Xb)
                     seen += len(Xb)
                     outputs.append(_scores(out))
@@ -175,6 +185,10 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+# batch_norm's error for a batch of one (per channel): fit adds where it happened and what to do.
+_ONE_VALUE_PER_CHANNEL = "batch_norm: training needs more than one value per channel"
 
 
 class NonFiniteLoss(FloatingPointError):

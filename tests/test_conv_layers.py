@@ -249,3 +249,19 @@ def test_a_models_descriptions_name_every_layer_by_its_path_activations_included
     out = model(Tensor(images(2, 1, 6), requires_grad=False))
     assert out.label == "layer3.layer1", "an activation labels its output with its path"
     assert out.parents[0].label == "layer3.layer0"
+
+
+def test_fit_names_the_batch_of_one_that_batch_norm_cannot_train_on():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((17, 4)), rng.integers(0, 2, 17)
+    model = Sequential(Linear(4, 3, seed=0), BatchNorm1d(3), Linear(3, 2, seed=1))
+    message = (
+        r"fit: epoch 1, batch 3 of 3 holds 1 sample\(s\) \(17 samples in batches of 8\), and "
+        r"batch norm in training needs more than one value per channel \(batch_norm: .*\); "
+        r"choose a batch_size that leaves no last batch of one, or drop the last 1 sample"
+    )
+    with pytest.raises(ValueError, match=message):
+        fit(model, X, y, loss="cross_entropy", epochs=1, batch_size=8, progress=False)
+    history = fit(model, X[:16], y[:16], loss="cross_entropy", epochs=1, batch_size=8,
+                  progress=False)  # fmt: skip
+    assert len(history["loss"]) == 1

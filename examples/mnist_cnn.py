@@ -136,6 +136,10 @@ def train(
 
 def plot_losses(results: dict, path: Path) -> Path:
     """Training loss (solid) and test loss (dashed) per epoch for every activation."""
+    from matplotlib.ticker import MaxNLocator
+
+    from nn.plot import plain_log_labels
+
     plt = _pyplot()
     figure, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     for activation, r in results.items():
@@ -147,7 +151,9 @@ def plot_losses(results: dict, path: Path) -> Path:
     ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="loss per epoch")
     n = len(next(iter(results.values()))["test_labels"])
     bx.set(xlabel="epoch", ylabel="test accuracy", title=f"accuracy on the {n:,} test images")
+    plain_log_labels(ax)  # 0.5, 2 rather than 5×10⁻¹, 2×10⁰
     for a in (ax, bx):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
         a.grid(alpha=0.3)
         a.legend(fontsize=8)
     figure.suptitle("4-layer DCN (conv-pool-conv-pool-fc-fc) on MNIST")

@@ -62,6 +62,8 @@ def evaluate(net: Sequential, X: np.ndarray, y: np.ndarray) -> tuple[float, floa
 
 
 def train(net: Sequential, data: dict, epochs: int) -> dict:
+    """`epochs` full-batch steps; after each, the loss and accuracy on the training, validation
+    and test images, all three measured on the same weights (those of the step just taken)."""
     X, y = data["train"]
     x = Tensor.from_numpy(X)
     params = net.parameters()
@@ -69,18 +71,18 @@ def train(net: Sequential, data: dict, epochs: int) -> dict:
     history = {key: [] for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")}
     history["test_accuracy"] = []
     for epoch in range(1, epochs + 1):
-        out = net(x)
-        loss = losses.cross_entropy(out, y) * len(X)  # the summed loss: alpha is per example
+        loss = losses.cross_entropy(net(x), y) * len(X)  # the summed loss: alpha is per example
         net.zero_grad()
         loss.backward()
         for p, v in zip(params, velocity):
             v *= GAMMA
             v -= ALPHA * p.grad
             p.data += v
+        train_loss, train_accuracy = evaluate(net, X, y)
         val_loss, val_accuracy = evaluate(net, *data["validation"])
         history["epoch"].append(epoch)
-        history["loss"].append(float(loss.data) / len(X))
-        history["accuracy"].append(accuracy(out.data, y))  # before this epoch's step
+        history["loss"].append(train_loss)
+        history["accuracy"].append(train_accuracy)
         history["val_loss"].append(val_loss)
         history["val_accuracy"].append(val_accuracy)
         history["test_accuracy"].append(evaluate(net, *data["test"])[1])
@@ -92,6 +94,9 @@ def plot(history: dict, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from nn.plot import plain_log_labels
 
     figure, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     e = history["epoch"]
@@ -102,7 +107,9 @@ def plot(history: dict, path: Path) -> Path:
                       ("test_accuracy", "test")):  # fmt: skip
         bx.plot(e, history[key], label=f"{name}: {history[key][-1]:.2%}")
     bx.set(xlabel="epoch (one full-batch step)", ylabel="accuracy", ylim=(0.0, 1.0))
+    plain_log_labels(ax)  # 0.5, 2 rather than 5×10⁻¹, 2×10⁰
     for a in (ax, bx):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
         a.grid(alpha=0.3)
         a.legend()
     figure.suptitle(
@@ -121,6 +128,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("out/mnist_momentum"))
     parser.add_argument("--quick", action="store_true", help="2,000 training images, 80 epochs")
     args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(
+            f"--epochs must be a positive int (one full-batch step each), got {args.epochs}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     data = splits(args.data, args.quick)
     epochs = 80 if args.quick else args.epochs
@@ -131,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
     history = train(net, data, epochs)
     seconds = time.perf_counter() - start
     result = {
-        "train_accuracy": evaluate(net, *data["train"])[1],
+        "train_accuracy": history["accuracy"][-1],
         "validation_accuracy": history["val_accuracy"][-1],
         "test_accuracy": history["test_accuracy"][-1],
         "history": history,

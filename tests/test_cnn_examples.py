@@ -138,9 +138,34 @@ def test_the_dcns_auxiliary_graph_shows_the_loss_the_l2_box_and_each_parameters_
 
 def test_momentum_gd_reaches_its_accuracies_in_80_full_batch_steps(momentum):
     assert momentum["train_accuracy"] >= 0.65, momentum["history"]["accuracy"][-5:]
+    assert momentum["train_accuracy"] == momentum["history"]["accuracy"][-1]
     assert momentum["validation_accuracy"] >= 0.6
     assert momentum["test_accuracy"] >= 0.6
     loss = momentum["history"]["loss"]
     assert len(loss) == 80 and loss[-1] < 0.75 * loss[0]
     data = Path(momentum["path"]).read_bytes()
     assert data[:8] == PNG and len(data) > 10_000
+
+
+def test_momentum_gd_measures_training_validation_and_test_after_the_same_step():
+    example = load_example("mnist_momentum")
+    rng = np.random.default_rng(0)
+    parts = [(rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)) for n in (60, 20, 20)]
+    data = dict(zip(("train", "validation", "test"), parts))
+    net = example.network()
+    history = example.train(net, data, 3)
+    assert history["epoch"] == [1, 2, 3]
+    loss, accuracy = example.evaluate(net, *data["train"])  # the weights after the last step
+    assert (history["loss"][-1], history["accuracy"][-1]) == (loss, accuracy)
+    assert history["val_loss"][-1] == example.evaluate(net, *data["validation"])[0]
+    assert history["test_accuracy"][-1] == example.evaluate(net, *data["test"])[1]
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3"])
+def test_momentum_example_refuses_a_number_of_epochs_below_one(epochs, tmp_path, capsys):
+    example = load_example("mnist_momentum")
+    with pytest.raises(SystemExit):
+        example.main(["--epochs", epochs, "--out", str(tmp_path)])
+    assert f"--epochs must be a positive int (one full-batch step each), got {epochs}" in (
+        capsys.readouterr().err
+    )

@@ -38,7 +38,10 @@ def to_torch(model, dtype=None):
     elif hasattr(model, "layers") and isinstance(model.layers, list):
         layers = torch_layers(torch, model.layers, dtype)
     else:
-        raise TypeError(f"to_torch: cannot convert a {type(model).__name__} (MLP or Sequential)")
+        raise TypeError(
+            f"to_torch: takes an MLP or a Sequential, got a {type(model).__name__} (a single "
+            "layer converts inside a Sequential)"
+        )
     return torch.nn.Sequential(*[m for m in layers if m is not None]).eval()
 
 

@@ -404,13 +404,15 @@ class ConvTranspose2d(Module):
         self.stride = check_pair(name, "stride", stride)
         self.padding = _conv_padding(name, padding)
         self.output_padding = check_pair(name, "output_padding", output_padding, minimum=0)
-        if any(e >= s for e, s in zip(_pair(self.output_padding), _pair(self.stride))):
-            raise ValueError(
-                f"{name}: output_padding must be smaller than stride {self.stride!r} (it picks "
-                f"one of the stride's possible output sizes), got {show(output_padding)}"
-            )
         self.groups = int(groups)
         self.dilation = check_pair(name, "dilation", dilation)
+        pairs = zip(_pair(self.output_padding), _pair(self.stride), _pair(self.dilation))
+        if any(e >= s and e >= d for e, s, d in pairs):
+            raise ValueError(
+                f"{name}: output_padding must be smaller than stride {self.stride!r} or dilation "
+                f"{self.dilation!r} (as torch: it picks one of the possible output sizes), got "
+                f"{show(output_padding)}"
+            )
         dtype = check_dtype(name, dtype)
         rng = make_rng(name, seed)
         kh, kw = _pair(kernel)

@@ -265,7 +265,7 @@ def test_a_file_written_before_the_layers_had_configurations_still_loads_by_clas
         (lambda: ConvTranspose2d(1, 2, 0), "ConvTranspose2d: kernel_size must be"),
         (
             lambda: ConvTranspose2d(1, 2, 3, output_padding=1),
-            "ConvTranspose2d: output_padding must be smaller than stride 1.*, got 1",
+            "ConvTranspose2d: output_padding must be smaller than stride 1 or dilation 1.*, got 1",
         ),
         (
             lambda: MaxPool2d(0),
@@ -405,6 +405,15 @@ def test_to_torch_maps_a_nested_sequential_with_equal_outputs_and_gradients(torc
     for ours_grad, theirs_grad in pairs:
         np.testing.assert_allclose(ours_grad, theirs_grad.numpy(), rtol=1e-10, atol=1e-12)
     assert np.abs(ours_x.grad).max() > 0
+
+
+def test_conv_transpose2d_takes_an_output_padding_below_its_dilation_as_torch(torch):
+    layer = ConvTranspose2d(2, 3, 3, output_padding=1, dilation=2, seed=0)
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    ours = layer(Tensor(x)).data
+    theirs = to_torch(Sequential(layer))(torch.tensor(x)).detach().numpy()
+    assert ours.shape == theirs.shape == (1, 3, 9, 9)
+    np.testing.assert_allclose(ours, theirs, 1e-12, 1e-12)
 
 
 def test_to_torch_names_a_layer_it_cannot_convert(torch):

@@ -23,5 +23,5 @@ def test_mlp_outputs_match_after_to_torch(torch, nouts, activation, output_activ
 
 
 def test_to_torch_refuses_what_it_cannot_convert(torch):
-    with pytest.raises(TypeError, match="cannot convert a int"):
+    with pytest.raises(TypeError, match="takes an MLP or a Sequential, got a int"):
         to_torch(3)

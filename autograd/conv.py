@@ -212,12 +212,10 @@ def split(x: Tensor, sections: int | Sequence[int], axis: int = 0) -> list[Tenso
     x = _tensor(x, "split", "x")
     axis = _axis(axis, x.shape, "split")
     n = x.shape[axis]
-    if isinstance(sections, bool):
-        raise TypeError(f"split: sections must be an int or a list of indices, got {sections!r}")
-    if isinstance(sections, numbers.Integral):
-        if sections < 1 or n % sections:
-            raise ValueError(f"split: axis {axis} of length {n} does not split into {sections}")
-        count = int(sections)
+    if _is_int(sections):
+        count = int(cast(int, sections))
+        if count < 1 or n % count:
+            raise ValueError(f"split: axis {axis} of length {n} does not split into {count}")
         cuts = [i * (n // count) for i in range(count + 1)]
     else:
         indices = cast(Sequence[int], sections)
@@ -304,10 +302,10 @@ def batch_norm(
         if _shape_of(stats) != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},), got {_shape_of(stats)}")
     _flag("batch_norm", "training", training)
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+    if isinstance(momentum, bool) or not (
+        isinstance(momentum, numbers.Real) and 0 <= momentum <= 1
+    ):
         raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r}")
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"batch_norm: momentum must be in [0, 1], got {momentum!r}")
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
         raise ValueError(f"batch_norm: eps must be a finite number > 0, got {eps!r}")
     axes = (0, *range(2, x.ndim))

@@ -143,7 +143,7 @@ def test_blocked_products_equal_one_product():
 
 
 @pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS)
-def test_im2col_in_two_passes_equals_the_windows_copied_at_once(shape, o, k, s, p, d, g):
+def test_im2col_equals_the_windows_copied_at_once_and_the_input_gradient_is_its_adjoint(shape, o, k, s, p, d, g):
     from numpy.lib.stride_tricks import sliding_window_view
 
     x = data(shape)
@@ -157,10 +157,14 @@ def test_im2col_in_two_passes_equals_the_windows_copied_at_once(shape, o, k, s, 
     expected = windows.transpose(1, 4, 5, 0, 2, 3).reshape(g, c // g * k[0] * k[1], n * ho * wo)
     cols = conv_ops.im2col(x, k, s2, p2, d2, g)
     np.testing.assert_array_equal(cols, expected)
-    # scatter_windows is im2col's adjoint: <im2col(x), D> = <pad(x), scatter(D)>
-    dcols = data(cols.shape, 5)
-    back = conv_ops.scatter_windows(dcols.reshape(c, *k, n, ho, wo), padded.shape, k, s2, d2)
-    np.testing.assert_allclose((cols * dcols).sum(), (padded * back).sum(), 1e-12)
+    # conv2d_input_grad is the adjoint of the convolution through im2col: for the kernels w,
+    # <w @ im2col(x), G> = <x, input_grad(G, w)>, and its result is channel-major in memory
+    w = data((o, c // g, *k), 4)
+    y = np.matmul(w.reshape(g, o // g, -1), cols).reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+    gy = data(y.shape, 5)
+    dx = conv_ops.conv2d_input_grad(gy, w, shape[2:], s2, p2, d2, g)
+    assert dx.shape == x.shape and dx.strides[0] <= dx.strides[1]
+    np.testing.assert_allclose((y * gy).sum(), (x * dx).sum(), 1e-12)
 
 
 def test_conv2d_without_bias_matches_torch(torch):

@@ -1,9 +1,10 @@
 """LeNet-5 against PyTorch: one epoch of MNIST-shaped float32 data, batch 64, SGD with momentum,
 the same number of threads for both.
 
-    .venv/bin/python -m benchmarks.lenet              # 60,000 samples, 3 repeats, as issue 13 asks
+    .venv/bin/python -m benchmarks.lenet              # 60,000 samples, 5 rounds, as issue 13 asks
     .venv/bin/python -m benchmarks.lenet --quick      # 6,400 samples, one repeat
     .venv/bin/python -m benchmarks.lenet --threads 1  # numpy's BLAS and torch both on 1 thread
+    .venv/bin/python -m benchmarks.lenet --fixed-heap # glibc's heap thresholds fixed for both
 
 The network: conv 6@5x5 (padding 2), relu, max-pool 2, conv 16@5x5, relu, max-pool 2, flatten,
 fc 120, relu, fc 84, relu, fc 10; softmax cross-entropy. Ours runs as a user would:
@@ -12,7 +13,15 @@ fc 120, relu, fc 84, relu, fc 10; softmax cross-entropy. Ours runs as a user wou
 Every epoch runs in a fresh subprocess, the contestants taking turns, with OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS and torch.set_num_threads set to the same count (default: numpy's BLAS threads,
 which is the machine's cores): in one process the idle threads of one library's pool spin and
-slow the other down. Wall-clock time, the median of the repeats. Memory: traced bytes (tracemalloc)
+slow the other down. Wall-clock time. A round is one epoch of each, back to back; the ratio is
+the median over rounds of each round's own ratio, so that a machine that is slower for a while
+slows both sides of a round (on a shared machine an epoch's time swings by a third from one
+process to the next), and the seconds are the medians. Much of that swing is glibc's heap:
+its thresholds for returning freed memory to the system adapt as a process runs, and a run
+whose heap keeps shrinking and growing again pays page faults on every step (seen as system
+time: PyTorch's slow epochs take up to 4 s of it, its fast ones 0.3-0.7 s). `--fixed-heap`
+fixes them for both contestants (MALLOC_MMAP_THRESHOLD_ 32 MiB, MALLOC_TRIM_THRESHOLD_ 512
+MiB: freed memory stays in the heap). Memory: traced bytes (tracemalloc)
 after step 20 and after the last step, which must be flat (no graph kept alive between steps),
 the traced peak within a step, and the process's peak resident set.
 """
@@ -135,8 +144,13 @@ def numpy_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _in_subprocess(args: list[str], threads: int) -> str:
+FIXED_HEAP = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(512 << 20)}
+
+
+def _in_subprocess(args: list[str], threads: int, fixed_heap: bool = False) -> str:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    if fixed_heap:
+        env.update(FIXED_HEAP)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.lenet", "--threads", str(threads), *args],
         capture_output=True,
@@ -148,15 +162,19 @@ def _in_subprocess(args: list[str], threads: int) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def run(n: int, repeats: int, threads: int) -> dict:
+def run(n: int, repeats: int, threads: int, fixed_heap: bool = False) -> dict:
     times: dict[str, list[float]] = {"backprop_lab": [], "torch": []}
     for _ in range(repeats):
         for name in times:
-            times[name].append(float(_in_subprocess(["--measure", name, str(n)], threads)))
+            measured = _in_subprocess(["--measure", name, str(n)], threads, fixed_heap)
+            times[name].append(float(measured))
     result = {"samples": n, "batch": BATCH, "threads": threads, "repeats": repeats}
+    result["fixed_heap"] = fixed_heap
     result["seconds"] = {name: statistics.median(ts) for name, ts in times.items()}
     result["all_seconds"] = times
-    result["ratio_to_torch"] = result["seconds"]["backprop_lab"] / result["seconds"]["torch"]
+    rounds = [ours / theirs for ours, theirs in zip(times["backprop_lab"], times["torch"])]
+    result["round_ratios"] = rounds
+    result["ratio_to_torch"] = statistics.median(rounds)
     steps = min(300, n // BATCH)
     result["memory"] = json.loads(_in_subprocess(["--memory", str(n), str(steps)], threads))
     return result
@@ -169,7 +187,9 @@ def table(result: dict) -> str:
         [
             f"LeNet-5, one epoch of {result['samples']:,} MNIST-shaped float32 samples, batch "
             f"{result['batch']}, SGD momentum {MOMENTUM}, {result['threads']} thread(s) each, "
-            f"median of {result['repeats']}",
+            f"medians of {result['repeats']} rounds (ratio: the rounds' own ratios, "
+            f"{', '.join(f'{r:.2f}' for r in result['round_ratios'])})"
+            + (", glibc's heap thresholds fixed" if result["fixed_heap"] else ""),
             "",
             "| backprop-lab (nn.fit) | PyTorch | ours / PyTorch |",
             "|---:|---:|---:|",
@@ -186,7 +206,10 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,400 samples, one repeat")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries")
-    parser.add_argument("--repeats", type=int, default=None, help="epochs per contestant (3)")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds (5)")
+    parser.add_argument(
+        "--fixed-heap", action="store_true", help="fix glibc's heap thresholds for both"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--measure", nargs=2, metavar=("WHO", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--memory", nargs=2, metavar=("N", "STEPS"), help=argparse.SUPPRESS)
@@ -203,8 +226,8 @@ def main(argv=None) -> dict:
             who, n = args.measure
             print((ours if who == "backprop_lab" else theirs)(*data(int(n))))
         return {}
-    repeats = args.repeats or (1 if args.quick else 3)
-    result = run(6_400 if args.quick else 60_000, repeats, threads)
+    repeats = args.repeats or (1 if args.quick else 5)
+    result = run(6_400 if args.quick else 60_000, repeats, threads, args.fixed_heap)
     print(json.dumps(result, indent=2) if args.json else table(result))
     return result
 

@@ -498,7 +498,7 @@ def main(argv=None) -> dict:
 
         n, repeats = (6_400, 1) if args.quick else (60_000, 3)
         result["tensor"] = tensor.run(n, repeats)
-        result["lenet"] = lenet.run(n, repeats, lenet.numpy_threads())
+        result["lenet"] = lenet.run(n, 1 if args.quick else 5, lenet.numpy_threads())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     if args.json:

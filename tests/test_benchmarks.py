@@ -92,6 +92,9 @@ def test_lenet_epoch_against_torch_is_reported_with_flat_memory(quick_result):
     assert lenet["samples"] == 6_400 and lenet["batch"] == 64 and lenet["threads"] >= 1
     for key in ("backprop_lab", "torch"):
         assert math.isfinite(lenet["seconds"][key]) and lenet["seconds"][key] > 0, key
+    # the median of the rounds' own ratios (one round in a quick run: the seconds' ratio)
+    ours, theirs = lenet["all_seconds"]["backprop_lab"], lenet["all_seconds"]["torch"]
+    assert lenet["round_ratios"] == [a / b for a, b in zip(ours, theirs)]
     assert lenet["ratio_to_torch"] == pytest.approx(
         lenet["seconds"]["backprop_lab"] / lenet["seconds"]["torch"]
     )

@@ -143,7 +143,7 @@ def test_blocked_products_equal_one_product():
 
 
 @pytest.mark.parametrize("shape, o, k, s, p, d, g", CONVS)
-def test_im2col_equals_the_windows_copied_at_once_and_the_input_gradient_is_its_adjoint(shape, o, k, s, p, d, g):
+def test_im2col_is_the_windows_and_the_input_gradient_its_adjoint(shape, o, k, s, p, d, g):
     from numpy.lib.stride_tricks import sliding_window_view
 
     x = data(shape)

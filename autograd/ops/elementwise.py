@@ -125,7 +125,7 @@ def _softplus(x: float) -> float:
 def _relu_array(a: Any) -> Any:
     # Against the scalar 0, not an array of zeros: numpy's loop for two arrays is faster on a
     # small array (5 against 8 us at (64, 300) float32, hot in cache), but the second array costs
-    # a LeNet step 4-11% (paired in-process rounds), its conv activations being 1.2 MB each.
+    # a LeNet step 4-15% (paired in-process rounds), its conv activations being 1.2 MB each.
     return np.maximum(a, 0)
 
 

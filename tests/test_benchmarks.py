@@ -101,3 +101,22 @@ def test_lenet_epoch_against_torch_is_reported_with_flat_memory(quick_result):
     memory = lenet["memory"]
     assert memory["steps"] == 100 and abs(memory["growth_bytes"]) < 100_000
     assert memory["traced_peak_bytes"] > memory["after_20"] > 0 and memory["max_rss_bytes"] > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux's /proc only")
+def test_peak_rss_is_this_process_own_and_not_a_forking_parents():
+    from benchmarks.lenet import peak_rss_bytes
+
+    status = Path("/proc/self/status").read_text().splitlines()
+    now = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+    assert now <= peak_rss_bytes()
+    # a child started while this process holds 320 MB more reports its own peak (numpy's import,
+    # tens of MB), where getrusage's can be this process's
+    import numpy as np
+
+    held = np.ones(40_000_000)
+    code = "from benchmarks.lenet import peak_rss_bytes; print(peak_rss_bytes())"
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert 0 < int(child.stdout) < 200 * 2**20 < held.nbytes

@@ -157,14 +157,59 @@ def test_im2col_is_the_windows_and_the_input_gradient_its_adjoint(shape, o, k, s
     expected = windows.transpose(1, 4, 5, 0, 2, 3).reshape(g, c // g * k[0] * k[1], n * ho * wo)
     cols = conv_ops.im2col(x, k, s2, p2, d2, g)
     np.testing.assert_array_equal(cols, expected)
-    # conv2d_input_grad is the adjoint of the convolution through im2col: for the kernels w,
-    # <w @ im2col(x), G> = <x, input_grad(G, w)>, and its result is channel-major in memory
+    # both ways of taking the input gradient are the adjoint of the convolution through im2col:
+    # for the kernels w, <w @ im2col(x), G> = <x, input_grad(G, w)>; they agree with each other
+    # (the rows' way runs where it is cheaper, the columns' everywhere else)
     w = data((o, c // g, *k), 4)
     y = np.matmul(w.reshape(g, o // g, -1), cols).reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
     gy = data(y.shape, 5)
-    dx = conv_ops.conv2d_input_grad(gy, w, shape[2:], s2, p2, d2, g)
-    assert dx.shape == x.shape and dx.strides[0] <= dx.strides[1]
-    np.testing.assert_allclose((y * gy).sum(), (x * dx).sum(), 1e-12)
+    ways = (conv_ops._input_grad_by_columns, conv_ops._input_grad_by_rows)
+    by_columns, by_rows = (way(gy, w, shape[2:], s2, p2, d2, g) for way in ways)
+    for dx in (by_columns, by_rows):
+        assert dx.shape == x.shape
+        np.testing.assert_allclose((y * gy).sum(), (x * dx).sum(), 1e-12)
+    np.testing.assert_allclose(by_rows, by_columns, 1e-12, 1e-12)
+    assert by_rows.strides[0] <= by_rows.strides[1]  # channel-major, as conv2d's outputs
+
+
+def test_input_gradient_takes_the_rows_way_only_where_it_costs_at_most_twice(monkeypatch):
+    taken = []
+    for way in ("_input_grad_by_columns", "_input_grad_by_rows"):
+        real = getattr(conv_ops, way)
+        monkeypatch.setattr(
+            conv_ops, way, lambda *a, real=real, way=way: taken.append(way) or real(*a)
+        )
+    finite, nan = data((4, 3, 3, 3)), data((4, 3, 3, 3))
+    nan[0, 0, 1, 1] = np.nan
+    for gy, kernels, stride, size in [
+        (data((2, 4, 6, 6)), finite, (1, 1), (8, 8)),  # stride 1: 8 padded rows for 6 output rows
+        (data((2, 4, 3, 3)), finite, (2, 2), (7, 7)),  # stride 2
+        (data((2, 4, 1, 1)), finite, (1, 1), (3, 3)),  # a kernel as large as the input: 3 for 1
+        (data((2, 4, 6, 6)), nan, (1, 1), (8, 8)),  # a NaN weight
+    ]:
+        conv_ops.conv2d_input_grad(gy, kernels, size, stride, (0, 0), (1, 1), 1)
+    assert taken == ["_input_grad_by_rows"] + ["_input_grad_by_columns"] * 3
+
+
+def test_a_nan_weight_reaches_only_the_inputs_it_multiplies_as_in_torch(torch):
+    w = np.ones((1, 1, 3, 3))
+    w[0, 0, 1, 1] = np.nan
+    for stride in (1, 2):
+        x = Tensor(np.ones((1, 1, 5, 5)), requires_grad=True)
+        y = conv2d(x, Tensor(w), stride=stride)
+        y.backward(np.ones(y.shape))
+        tx = torch.ones((1, 1, 5, 5), dtype=torch.float64, requires_grad=True)
+        ty = torch.nn.functional.conv2d(tx, torch.tensor(w), stride=stride)
+        ty.backward(torch.ones_like(ty))
+        np.testing.assert_array_equal(x.grad, tx.grad.numpy())  # NaN where torch has NaN
+        assert np.isfinite(x.grad[0, 0, 0]).all()  # the kernel's centre never meets row 0
+
+
+def test_kernel_gradients_are_in_the_kernels_memory_order():
+    # an optimizer's update p.data -= lr * p.grad runs 2-10x slower over mixed orders
+    x, w = Tensor(data((2, 6, 14, 14))), Tensor(data((16, 6, 5, 5)), requires_grad=True)
+    conv2d(x, w).backward(data((2, 16, 10, 10)))
+    assert w.grad.flags.c_contiguous
 
 
 def test_conv2d_without_bias_matches_torch(torch):

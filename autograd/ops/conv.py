@@ -9,10 +9,11 @@ Convolution is im2col: strided views of the padded input hold every kernel-sized
 without copying (`as_strided`); two copies make them a matrix of columns
 (`im2col` says why two), and one matrix product with the flattened kernels (blocked over
 columns) gives every output pixel of every sample. Its two VJPs are convolutions themselves: the
-input's gradient is a transposed convolution of the output's gradient (`conv2d_input_grad`: one
-matrix product sums over output channels and kernel rows, then one shifted add per kernel
-column; never a loop over pixels or samples), which is exactly `conv_transpose2d`'s forward; the
-kernel's gradient is the output's gradient times the columns.
+input's gradient is a transposed convolution of the output's gradient (`conv2d_input_grad`: the
+columns' gradient added back onto the input, a strided add per kernel row and column, or where
+that is cheaper one product summing over output channels and kernel rows and a shifted add per
+kernel column; never a loop over pixels or samples), which is exactly `conv_transpose2d`'s
+forward; the kernel's gradient is the output's gradient times the columns.
 
 The VJPs run numpy kernels on data (the first-order pass) and build ops on nodes (`create_graph`):
 the convolutions' VJPs are convolutions, the pools' a `window_scatter` whose own VJP reads the
@@ -228,8 +229,8 @@ def im2col(
     xp = pad_spatial(x, padding)
     n, c, h = xp.shape[:3]
     ho, wo = out_size(x.shape[2:], kernel, stride, padding, dilation)
-    # rows[c, j, n, h, w] = xp[n, c, h, sw w + dw j] (as_strided costs 8 us a call against
-    # sliding_window_view's 35, which checks and builds more)
+    # rows[c, j, n, h, w] = xp[n, c, h, sw w + dw j] (as_strided: 5 us a call against
+    # sliding_window_view's 16, which checks and builds more)
     s0, s1, s2, s3 = xp.strides
     shifts = as_strided(xp, (c, kw, n, h, wo), (s1, s3 * dw, s0, s2, s3 * sw), writeable=False)
     rows = shifts.copy()  # (C, kw, N, H, Wo)
@@ -238,6 +239,27 @@ def im2col(
         rows, (c, kh, kw, n, ho, wo), (sc, sh_ * dh, sj, sn, sh_ * sh, sw_), writeable=False
     )
     return windows.reshape(groups, c // groups * kh * kw, n * ho * wo)
+
+
+def scatter_windows(
+    dcols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair
+) -> np.ndarray:
+    """The adjoint of im2col: add the columns `dcols` (C, kh, kw, N, Ho, Wo) back onto an array of
+    padded NCHW `shape` (laid out channel-major, (C, N, H, W), in memory), overlapping windows
+    summing. im2col's two passes backwards: kh strided adds of (C, kw, N, Ho, Wo) blocks onto the
+    rows' shifts, then kw onto the input (0.54 against 0.80 ms for adding each kernel offset's
+    block onto the input, LeNet's second layer at batch 64; tests/test_conv.py checks that it is
+    im2col's adjoint)."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = dcols.shape[4:]
+    rows = np.zeros((c, kw, n, h, wo), dcols.dtype)
+    for i in range(kh):
+        rows[:, :, :, dh * i : dh * i + sh * (ho - 1) + 1 : sh] += dcols[:, i]
+    out = np.zeros((c, n, h, w), dcols.dtype)
+    for j in range(kw):
+        out[:, :, :, dw * j : dw * j + sw * (wo - 1) + 1 : sw] += rows[:, j]
+    return out.transpose(1, 0, 2, 3)
 
 
 def _rows(g: np.ndarray, groups: int) -> np.ndarray:
@@ -281,14 +303,16 @@ def blocked_matmul_t(a: np.ndarray, b: np.ndarray, block: int | None = None) -> 
     """a @ b^T for a (..., p, m) and b (..., q, m) with m long: the sum over blocks of columns of
     the blocks' products, each made as b a^T and the sum transposed. OpenBLAS runs that order
     faster for the kernels' gradients: 0.30-0.33 against 0.57-0.77 ms for LeNet's second layer
-    (16 x 6400 times 6400 x 150), the same for its first (interleaved, one process)."""
+    (16 x 6400 times 6400 x 150), the same for its first (interleaved, one process). The result
+    is copied to C order, the kernels' own: an update mixing memory orders (p.data -= lr *
+    p.grad) runs 2-10x slower."""
     if not a.shape[-1]:  # no columns (no samples): zeros
         return np.matmul(a, b.swapaxes(-1, -2))
     first, *rest = _column_blocks(a.shape[-1], block)
     out = np.matmul(b[..., first], a[..., first].swapaxes(-1, -2))
     for cols in rest:
         out += np.matmul(b[..., cols], a[..., cols].swapaxes(-1, -2))
-    return out.swapaxes(-1, -2)
+    return np.ascontiguousarray(out.swapaxes(-1, -2))
 
 
 def conv2d_forward(x, w, b, stride, padding, dilation, groups):
@@ -309,8 +333,30 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
 
 
 def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
-    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: conv_transpose2d(g, w), in two
-    steps, each over whole blocks of memory.
+    """d<g, conv2d(x, w)>/dx for an input of spatial `size`: conv_transpose2d(g, w). The
+    columns' gradient added back onto the input (`_input_grad_by_columns`, any convolution), or,
+    where that costs at most twice the product and the kernels are finite, each input row's sum
+    taken in the product (`_input_grad_by_rows`, the same numbers but for rounding; 0.95 against
+    1.28 ms a training step for LeNet's second layer, the two alternating step by step)."""
+    if stride[0] == 1 and size[0] + 2 * padding[0] <= 2 * g.shape[2] and np.isfinite(w).all():
+        return _input_grad_by_rows(g, w, size, stride, padding, dilation, groups)
+    return _input_grad_by_columns(g, w, size, stride, padding, dilation, groups)
+
+
+def _input_grad_by_columns(g, w, size, stride, padding, dilation, groups):
+    """The kernels transposed times the output gradient's rows (one batched matrix product) give
+    the gradient of every column, which are added back onto the padded input (im2col's adjoint)
+    and cropped."""
+    o, cg, kh, kw = w.shape
+    kernels = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1).copy()
+    padded = (g.shape[0], cg * groups, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    dcols = blocked_matmul(kernels, _rows(g, groups))  # (g, C/g kh kw, N Ho Wo)
+    dcols = dcols.reshape(groups * cg, kh, kw, *padded[:1], *g.shape[2:])
+    return crop_spatial(scatter_windows(dcols, padded, (kh, kw), stride, dilation), padding)
+
+
+def _input_grad_by_rows(g, w, size, stride, padding, dilation, groups):
+    """The input gradient in two steps over whole blocks of memory, without the columns.
 
     First one matrix product (batched over groups) adds up, for every input row, what the kernel
     rows give it: x's row h gets g's row ho through kernel row i where h = s ho + d i, so g's rows,
@@ -318,18 +364,19 @@ def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
     row), times the kernels give the sum over output channels and kernel rows at once, one row
     of the result per (input channel, kernel column). Then each kernel column's rows are added
     onto the input shifted right by s wo + d j, in (C, W, H, N) memory, where that shift moves
-    whole H x N planes. Against making the columns' whole gradient and adding it back in two
-    strided passes (im2col's adjoint): 0.71-0.96 against 1.07-1.39 ms for LeNet's second layer
-    at batch 64 (interleaved, one process), the product (30 x 80)(80 x 8960) against (150 x 16)
-    (16 x 6400): 40% more work, but a result 3.6 times smaller (tests/test_conv.py checks that
-    this is the adjoint of the convolution through im2col)."""
+    whole H x N planes. The product spans all H input rows where the columns' spans Ho output
+    rows, so it costs H / Ho times as much (1.4 for LeNet's second layer, whose columns' gradient
+    is 3.6 times the product's result, and whose strided adds ran in runs of 10 floats); and the
+    kernels meet the zeros of the spread rows, so a NaN or infinite weight would reach rows it
+    never touches. Against the columns: 0.71-0.96 against 1.07-1.39 ms alone for that layer at
+    batch 64 (tests/test_conv.py checks the two against each other)."""
     o, cg, kh, kw = w.shape
     n, _, ho, wo = g.shape
     (sh, sw), (dh, dw) = stride, dilation
     h, wd = size[0] + 2 * padding[0], size[1] + 2 * padding[1]  # the padded input's
     og, c, span = o // groups, cg * groups, dh * (kh - 1)
     dtype = np.result_type(g, w)
-    spread = np.zeros((o, wo, span + h, n), dtype)  # g's row ho at span + s ho, (O, Wo, H, N)
+    spread = np.zeros((o, wo, span + h, n), dtype)  # g's row ho at span + s ho
     spread[:, :, span : span + sh * (ho - 1) + 1 : sh] = g.transpose(1, 3, 2, 0)
     tall = np.empty((o, kh, wo, h, n), dtype)  # [o, i, wo, h, n] = g[n, o, (h - d i)/s, wo]
     for i in range(kh):

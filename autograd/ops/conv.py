@@ -334,10 +334,11 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
 
 def conv2d_input_grad(g, w, size, stride, padding, dilation, groups):
     """d<g, conv2d(x, w)>/dx for an input of spatial `size`: conv_transpose2d(g, w). The
-    columns' gradient added back onto the input (`_input_grad_by_columns`, any convolution), or,
-    where that costs at most twice the product and the kernels are finite, each input row's sum
-    taken in the product (`_input_grad_by_rows`, the same numbers but for rounding; 0.95 against
-    1.28 ms a training step for LeNet's second layer, the two alternating step by step)."""
+    columns' gradient added back onto the input (`_input_grad_by_columns`, any convolution), or
+    each input row's sum taken in the product (`_input_grad_by_rows`, the same numbers but for
+    rounding) where that product costs at most twice the columns' (vertical stride 1, the padded
+    input at most twice the output's rows) and the kernels are finite: 0.95 against 1.28 ms a
+    training step for LeNet's second layer, the two alternating step by step."""
     if stride[0] == 1 and size[0] + 2 * padding[0] <= 2 * g.shape[2] and np.isfinite(w).all():
         return _input_grad_by_rows(g, w, size, stride, padding, dilation, groups)
     return _input_grad_by_columns(g, w, size, stride, padding, dilation, groups)

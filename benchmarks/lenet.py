@@ -190,7 +190,8 @@ def run(n: int, repeats: int, threads: int, fixed_heap: bool = False) -> dict:
     result["round_ratios"] = rounds
     result["ratio_to_torch"] = statistics.median(rounds)
     steps = min(300, n // BATCH)
-    result["memory"] = json.loads(_in_subprocess(["--memory", str(n), str(steps)], threads))
+    memory = _in_subprocess(["--memory", str(n), str(steps)], threads, fixed_heap)
+    result["memory"] = json.loads(memory)
     return result
 
 
